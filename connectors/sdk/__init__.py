@@ -1,0 +1,1 @@
+"""The connector SDK: the only interface between the hub and any connector."""

@@ -1,0 +1,176 @@
+"""The FastAPI application: routers, problem rendering, and the process lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hub import __version__
+from hub.clients.service import ClientService, KeyVerifier
+from hub.contracts import endpoints as contracts_endpoints
+from hub.contracts.checker import MessageChecker
+from hub.contracts.registry import ContractRegistry
+from hub.errors import (
+    InvalidParameters,
+    MalformedRequest,
+    MethodNotAllowed,
+    NotFound,
+    ProblemError,
+)
+from hub.health import endpoints as health_endpoints
+from hub.messages import endpoints as messages_endpoints
+from hub.messages.committer import GroupCommitter
+from hub.messages.store import store_batch
+from hub.openapi import ContractViolationProblem, Problem
+from hub.requests import BodySizeLimit
+from hub.responses import FastJSONResponse, ProblemResponse
+from hub.settings import Settings, get_settings
+from hub.state import HubState
+from hub.store.database import create_hub_engine, make_sessionmaker, transaction
+from hub.store.migrate import upgrade
+
+logger = logging.getLogger("hub")
+
+DESCRIPTION = """\
+Crossdock moves inventory decisions between ERP, WMS, TMS, supplier portals and ecommerce
+as governed, versioned canonical messages (CloudEvents 1.0 around contract data).
+
+Authenticate with `Authorization: Bearer <key>`. Every error is an RFC 9457
+`application/problem+json` document with a stable `type`.
+"""
+
+
+def build_state(settings: Settings) -> HubState:
+    engine = create_hub_engine(
+        settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+    )
+    sessions = make_sessionmaker(engine)
+    read_sessions = make_sessionmaker(engine, read_only=True)
+    registry = ContractRegistry.load(settings.contracts_path, settings.governance_path)
+    return HubState(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        read_sessions=read_sessions,
+        registry=registry,
+        checker=MessageChecker(registry),
+        committer=GroupCommitter(sessions, store_batch),
+        keys=KeyVerifier(sessions, read_sessions, settings.auth_cache_seconds),
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = build_state(settings)
+        upgrade(state.engine)
+        if settings.bootstrap_admin_key:
+            with transaction(state.sessions) as session:
+                ClientService().ensure_bootstrap_admin(session, settings.bootstrap_admin_key)
+        state.committer.start()
+        app.state.hub = state
+        logger.info(
+            "hub started",
+            extra={
+                "database": state.engine.dialect.name,
+                "contracts": len(state.registry.all_versions()),
+            },
+        )
+        try:
+            yield
+        finally:
+            state.committer.stop()
+            state.engine.dispose()
+
+    app = FastAPI(
+        title="Crossdock",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        default_response_class=FastJSONResponse,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    _install_problem_handlers(app)
+    app.include_router(health_endpoints.router)
+    app.include_router(messages_endpoints.router)
+    app.include_router(contracts_endpoints.router)
+    _register_problem_schemas(app)
+    return app
+
+
+def _problem(request: Request, error: ProblemError) -> ProblemResponse:
+    return ProblemResponse(
+        error.to_problem(instance=request.url.path), status_code=error.status, headers=error.headers
+    )
+
+
+def _install_problem_handlers(app: FastAPI) -> None:
+    async def on_problem(request: Request, exc: Exception) -> ProblemResponse:
+        assert isinstance(exc, ProblemError)
+        return _problem(request, exc)
+
+    async def on_validation(request: Request, exc: Exception) -> ProblemResponse:
+        assert isinstance(exc, RequestValidationError)
+        violations = [
+            {
+                "pointer": "/" + "/".join(str(p) for p in error["loc"]),
+                "rule": f"parameter:{error['type']}",
+                "message": error["msg"],
+            }
+            for error in exc.errors()
+        ]
+        return _problem(
+            request,
+            InvalidParameters(
+                "; ".join(f"{v['pointer']}: {v['message']}" for v in violations),
+                extensions={"violations": violations},
+            ),
+        )
+
+    async def on_http(request: Request, exc: Exception) -> ProblemResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        error: ProblemError
+        if exc.status_code == 404:
+            error = NotFound(f"nothing at {request.url.path}")
+        elif exc.status_code == 405:
+            error = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
+        else:
+            error = MalformedRequest(str(exc.detail))
+            error.status = exc.status_code
+        return _problem(request, error)
+
+    async def on_unexpected(request: Request, exc: Exception) -> ProblemResponse:
+        logger.exception("unexpected error", exc_info=exc)
+        return _problem(request, ProblemError("an unexpected error occurred; it has been logged"))
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+def _register_problem_schemas(app: FastAPI) -> None:
+    """Put the problem models into components/schemas, where ``problems()`` refers to them."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = original()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in (Problem, ContractViolationProblem):
+            model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, definition in model_schema.pop("$defs", {}).items():
+                components.setdefault(name, definition)
+            components[model.__name__] = model_schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,224 @@
+"""The ``crossdock`` command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.clients.scopes import ALL_SCOPES
+from hub.clients.service import ClientService
+from hub.contracts.checker import MessageChecker
+from hub.contracts.registry import ContractLoadError, ContractRegistry
+from hub.errors import ProblemError
+from hub.governance.policies import PolicyError
+from hub.settings import Settings, get_settings
+from hub.store.database import create_hub_engine, make_sessionmaker, transaction
+from hub.store.migrate import upgrade
+
+app = typer.Typer(
+    help="Crossdock, the integration hub for wholesale distribution.", no_args_is_help=True
+)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+clients_app = typer.Typer(help="API clients and their keys.", no_args_is_help=True)
+contracts_app = typer.Typer(help="Canonical contracts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(clients_app, name="clients")
+app.add_typer(contracts_app, name="contracts")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def _sessions(settings: Settings) -> sessionmaker[Session]:
+    engine = create_hub_engine(
+        settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+    )
+    upgrade(engine)
+    return make_sessionmaker(engine)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: CROSSDOCK_HOST or 127.0.0.1.")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: CROSSDOCK_PORT or 8000.")] = None,
+) -> None:
+    """Migrate the database, then serve the API."""
+    import uvicorn
+
+    from hub.app import create_app
+    from hub.logs import configure
+
+    settings = get_settings()
+    if host is not None:
+        settings.host = host
+    if port is not None:
+        settings.port = port
+    configure(settings.log_level)
+    engine = create_hub_engine(
+        settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+    )
+    upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    service = ClientService()
+    new_key: str | None = None
+    if not settings.bootstrap_admin_key:
+        with transaction(sessions) as session:
+            if not service.has_active_admin(session):
+                new_key = service.create(session, name="admin", scopes=["admin"]).key
+    engine.dispose()
+    base = f"http://{settings.host}:{settings.port}"
+    err.print(
+        f"[bold]Crossdock[/bold] on {base}  (docs: {base}/docs, database: {engine.dialect.name})"
+    )
+    if new_key:
+        err.print(
+            "No admin client existed, so one was created. Its key is shown [bold]only now[/bold]:\n"
+            f"  {new_key}\n"
+            f"Try:  curl -H 'Authorization: Bearer {new_key}' {base}/v1/contracts"
+        )
+    elif settings.bootstrap_admin_key:
+        err.print("Authenticate with the key in CROSSDOCK_BOOTSTRAP_ADMIN_KEY.")
+    else:
+        err.print(
+            "Authenticate with 'Authorization: Bearer <key>'. "
+            "New key: crossdock clients create --name NAME --scopes admin"
+        )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_config=None,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply the database migrations."""
+    settings = get_settings()
+    engine = create_hub_engine(settings.database_url)
+    upgrade(engine, revision)
+    out.print(f"database at {revision} ({engine.dialect.name})")
+
+
+@clients_app.command("create")
+def clients_create(
+    name: Annotated[str, typer.Option(help="A unique name, e.g. the calling system.")],
+    scopes: Annotated[
+        list[str],
+        typer.Option(
+            "--scopes", help=f"Repeat or comma-separate: {', '.join(sorted(ALL_SCOPES))}."
+        ),
+    ],
+) -> None:
+    """Create a client and print its key (once: only a hash is stored)."""
+    sessions = _sessions(get_settings())
+    wanted = [s.strip() for item in scopes for s in item.replace(",", " ").split() if s.strip()]
+    try:
+        with transaction(sessions) as session:
+            issued = ClientService().create(session, name=name, scopes=wanted)
+    except ProblemError as exc:
+        raise _fail(exc.detail) from None
+    out.print(f"client {issued.client.name} ({issued.client.id}) scopes: {issued.client.scopes}")
+    out.print("key (shown only now):")
+    print(issued.key)
+
+
+@clients_app.command("list")
+def clients_list(
+    all_: Annotated[bool, typer.Option("--all", help="Include revoked clients.")] = False,
+) -> None:
+    """List clients (never their keys)."""
+    sessions = _sessions(get_settings())
+    with transaction(sessions) as session:
+        clients = ClientService().list(session, include_revoked=all_)
+        table = Table("id", "name", "key", "scopes", "created", "revoked")
+        for c in clients:
+            table.add_row(
+                c.id,
+                c.name,
+                c.key_prefix + "…",
+                c.scopes,
+                c.created_at.isoformat(timespec="seconds"),
+                c.revoked_at.isoformat(timespec="seconds") if c.revoked_at else "",
+            )
+    out.print(table)
+
+
+@clients_app.command("revoke")
+def clients_revoke(name: Annotated[str, typer.Argument(help="Client name or id.")]) -> None:
+    """Revoke a client's key. Other hub processes stop accepting it within the auth cache time."""
+    sessions = _sessions(get_settings())
+    try:
+        with transaction(sessions) as session:
+            client = ClientService().revoke(session, name)
+    except ProblemError as exc:
+        raise _fail(exc.detail) from None
+    out.print(f"revoked {client.name} ({client.id})")
+
+
+def _registry(settings: Settings) -> ContractRegistry:
+    try:
+        return ContractRegistry.load(settings.contracts_path, settings.governance_path)
+    except (ContractLoadError, PolicyError) as exc:
+        raise _fail(str(exc)) from None
+
+
+@contracts_app.command("list")
+def contracts_list() -> None:
+    """List contract families and versions."""
+    registry = _registry(get_settings())
+    table = Table("family", "version", "lifecycle", "dataschema", "events", "examples")
+    for version in registry.all_versions():
+        table.add_row(
+            version.family,
+            version.version,
+            version.lifecycle.value,
+            version.dataschema,
+            ", ".join(version.events),
+            str(len(version.examples)),
+        )
+    out.print(table)
+
+
+@contracts_app.command("validate")
+def contracts_validate(
+    files: Annotated[list[Path], typer.Argument(help="CloudEvent JSON files ('-' for stdin).")],
+) -> None:
+    """Check message files against their contracts; print every violation. Exit 1 if any."""
+    checker = MessageChecker(_registry(get_settings()))
+    failed = 0
+    for path in files:
+        raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+        try:
+            event = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            err.print(f"{path}: not JSON: {exc}")
+            failed += 1
+            continue
+        result = checker.check(event)
+        if result.ok:
+            out.print(
+                f"[green]ok[/green]  {path}  "
+                f"({result.contract.dataschema if result.contract else ''})"
+            )
+            continue
+        failed += 1
+        out.print(f"[red]invalid[/red]  {path}: {len(result.violations)} violation(s)")
+        for v in result.violations:
+            out.print(f"  {v.pointer or '/'}  [{v.rule}]  {v.message}", markup=False)
+    raise typer.Exit(1 if failed else 0)

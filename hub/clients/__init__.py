@@ -1,0 +1,1 @@
+"""API clients: keys, scopes and the authentication of every request."""

@@ -1,0 +1,1 @@
+"""Canonical contracts: loading, validating and checking messages against them."""

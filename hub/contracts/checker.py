@@ -1,0 +1,161 @@
+"""The "Check" step: an event against the envelope, its contract version and the rules.
+
+One :class:`MessageChecker` serves the API, the CLI (``contracts validate``) and, later,
+inbound flows, so a message is judged the same way wherever it arrives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import jsonschema_rs
+import orjson
+
+from hub.contracts.registry import ContractRegistry, ContractVersion, parse_dataschema
+from hub.contracts.semantics import semantic_findings
+from hub.timestamps import parse_rfc3339
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One thing wrong with a message, located by an RFC 6901 pointer into the event."""
+
+    pointer: str
+    rule: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"pointer": self.pointer, "rule": self.rule, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    contract: ContractVersion | None
+    violations: tuple[Violation, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def load_envelope_schema() -> dict[str, Any]:
+    text = resources.files("hub.messages").joinpath("envelope.schema.json").read_bytes()
+    schema: dict[str, Any] = orjson.loads(text)
+    return schema
+
+
+def _pointer(prefix: str, path: list[str | int]) -> str:
+    tokens = (str(p).replace("~", "~0").replace("/", "~1") for p in path)
+    return prefix + "".join("/" + t for t in tokens)
+
+
+_MESSAGE_LIMIT = 300
+
+
+def _shorten(message: str) -> str:
+    # Validator messages quote the offending instance, which may be a whole document.
+    if len(message) <= _MESSAGE_LIMIT:
+        return message
+    return message[: _MESSAGE_LIMIT // 2] + " … " + message[-_MESSAGE_LIMIT // 3 :]
+
+
+def _schema_violations(validator: Any, instance: Any, prefix: str) -> list[Violation]:
+    return [
+        Violation(
+            _pointer(prefix, error.instance_path),
+            "schema:" + str(error.schema_path[-1]) if error.schema_path else "schema",
+            _shorten(error.message),
+        )
+        for error in validator.iter_errors(instance)
+    ]
+
+
+class MessageChecker:
+    """Validates CloudEvents against the registry. Cheap to call: validators are compiled once."""
+
+    def __init__(self, registry: ContractRegistry) -> None:
+        self.registry = registry
+        self.envelope_schema = load_envelope_schema()
+        self._envelope = jsonschema_rs.validator_for(self.envelope_schema, validate_formats=False)
+
+    def check(self, event: Any) -> CheckResult:
+        if not isinstance(event, dict):
+            return CheckResult(None, (Violation("", "envelope", "a message is a JSON object"),))
+        envelope_ok = self._envelope.is_valid(event)
+        violations = [] if envelope_ok else _schema_violations(self._envelope, event, "")
+        if envelope_ok and "time" in event:
+            try:
+                parse_rfc3339(event["time"])
+            except ValueError as exc:
+                violations.append(Violation("/time", "time-is-a-date", str(exc)))
+        contract = self._resolve_contract(event, violations)
+        data = event.get("data")
+        if contract is not None and isinstance(data, dict):
+            if contract.validator.is_valid(data):
+                if not violations:
+                    violations.extend(
+                        Violation(pointer, rule, message)
+                        for pointer, rule, message in semantic_findings(
+                            contract.family, event["type"], data
+                        )
+                    )
+            else:
+                violations.extend(_schema_violations(contract.validator, data, "/data"))
+        return CheckResult(contract, tuple(violations))
+
+    def _resolve_contract(
+        self, event: dict[str, Any], violations: list[Violation]
+    ) -> ContractVersion | None:
+        dataschema = event.get("dataschema")
+        if not isinstance(dataschema, str):
+            return None
+        contract = self.registry.by_dataschema(dataschema)
+        if contract is None:
+            parsed = parse_dataschema(dataschema)
+            known = ", ".join(
+                v.dataschema for v in self.registry.all_versions() if v.accepts_messages
+            )
+            reason = (
+                "is not of the form urn:crossdock:contract:<family>:<major>.<minor>"
+                if parsed is None
+                else "names no contract version this hub knows"
+            )
+            violations.append(
+                Violation(
+                    "/dataschema", "contract-exists", f"{dataschema!r} {reason}; known: {known}"
+                )
+            )
+            return None
+        if not contract.accepts_messages:
+            violations.append(
+                Violation(
+                    "/dataschema",
+                    "contract-active",
+                    f"{dataschema} is {contract.lifecycle.value}; it does not accept messages",
+                )
+            )
+            return None
+        event_type = event.get("type")
+        if isinstance(event_type, str) and "." in event_type:
+            family, _, name = event_type.partition(".")
+            if family != contract.family:
+                violations.append(
+                    Violation(
+                        "/dataschema",
+                        "type-matches-contract",
+                        f"type family {family!r} does not match "
+                        f"dataschema family {contract.family!r}",
+                    )
+                )
+            elif name not in contract.events:
+                violations.append(
+                    Violation(
+                        "/type",
+                        "event-in-family",
+                        f"{event_type!r} is not an event of {contract.family} {contract.version}; "
+                        f"events: {', '.join(contract.events)}",
+                    )
+                )
+        return contract

@@ -1,0 +1,1 @@
+"""Governance policies kept as reviewed files in ``governance/``."""

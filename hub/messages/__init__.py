@@ -1,0 +1,1 @@
+"""Canonical messages: the envelope, ingest (validate, dedupe, group commit) and the feed."""

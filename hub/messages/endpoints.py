@@ -1,0 +1,185 @@
+"""``/v1/messages``: the governed ingest API and the message feed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Security
+from sqlalchemy.orm import Session
+
+from hub.clients.scopes import Scope
+from hub.clients.security import require
+from hub.clients.service import Principal
+from hub.contracts.checker import load_envelope_schema
+from hub.errors import InvalidParameters, PayloadTooLarge
+from hub.messages import service
+from hub.messages.schemas import Acceptance, BatchResult, MessagePage, StoredMessage
+from hub.openapi import problems
+from hub.requests import read_json
+from hub.responses import FastJSONResponse
+from hub.state import hub_state
+from hub.store.sessions import read_session
+
+router = APIRouter(prefix="/v1/messages", tags=["messages"])
+
+EVENT_TYPES = ("application/cloudevents+json", "application/json")
+BATCH_TYPES = ("application/cloudevents-batch+json", "application/json")
+
+_ENVELOPE = load_envelope_schema()
+_EVENT_BODY = {
+    "required": True,
+    "content": {kind: {"schema": _ENVELOPE} for kind in EVENT_TYPES},
+}
+_BATCH_BODY = {
+    "required": True,
+    "content": {
+        kind: {"schema": {"type": "array", "items": _ENVELOPE, "maxItems": 1000}}
+        for kind in BATCH_TYPES
+    },
+}
+
+Writer = Annotated[Principal, Security(require(Scope.MESSAGES_WRITE))]
+Reader = Annotated[Principal, Security(require(Scope.MESSAGES_READ))]
+
+
+@router.post(
+    "",
+    status_code=202,
+    summary="Submit one canonical message",
+    description=(
+        "Checks one CloudEvent against the contract version its `dataschema` names and "
+        "stores it. Answers 202 only after the message is committed. `source` + `id` is the "
+        "idempotency key: the same event again answers 200 with `duplicate: true` and the "
+        "original acceptance; the same key with different content answers 409."
+    ),
+    responses={
+        202: {"model": Acceptance, "description": "Accepted and stored."},
+        200: {"model": Acceptance, "description": "Accepted before (duplicate)."},
+        **problems(400, 401, 403, 409, 413, 415, 422, 503),
+    },
+    openapi_extra={"requestBody": _EVENT_BODY},
+)
+async def post_message(request: Request, principal: Writer) -> FastJSONResponse:
+    state = hub_state(request)
+    event = await read_json(request, EVENT_TYPES)
+    outcome = await service.ingest(state.checker, state.committer, event, principal.client_id)
+    duplicate = outcome.status == "duplicate"
+    return FastJSONResponse(
+        {"key": outcome.key, "accepted_at": outcome.accepted_at, "duplicate": duplicate},
+        status_code=200 if duplicate else 202,
+        headers={"Location": f"/v1/messages/{outcome.key}"},
+    )
+
+
+@router.post(
+    "/batch",
+    summary="Submit up to 1,000 canonical messages",
+    description=(
+        "Each event is checked and stored on its own merits: valid events are accepted even "
+        "when others in the same batch are rejected. The answer has one result per event, "
+        "in order, with `index` pointing back into the submitted array. All accepted events "
+        "of one call are committed together before the answer."
+    ),
+    response_model=BatchResult,
+    responses=problems(400, 401, 403, 413, 415, 422, 503),
+    openapi_extra={"requestBody": _BATCH_BODY},
+)
+async def post_batch(request: Request, principal: Writer) -> FastJSONResponse:
+    state = hub_state(request)
+    events = await read_json(request, BATCH_TYPES)
+    if not isinstance(events, list):
+        raise InvalidParameters(
+            "a batch is a JSON array of CloudEvents",
+            extensions={
+                "violations": [{"pointer": "", "rule": "batch", "message": "not an array"}]
+            },
+        )
+    limit = state.settings.max_batch_items
+    if len(events) > limit:
+        raise PayloadTooLarge(f"a batch holds at most {limit} events; got {len(events)}")
+    items = await service.ingest_batch(state.checker, state.committer, events, principal.client_id)
+    results: list[dict[str, Any]] = []
+    counts = {"accepted": 0, "duplicate": 0, "rejected": 0, "conflict": 0}
+    for item in items:
+        entry: dict[str, Any] = {"index": item.index}
+        if item.outcome is not None:
+            entry["status"] = item.outcome.status
+            entry["key"] = item.outcome.key
+            entry["accepted_at"] = item.outcome.accepted_at
+        else:
+            entry["status"] = "rejected"
+        if item.problem is not None:
+            entry["problem"] = item.problem
+        counts[entry["status"]] += 1
+        results.append(entry)
+    return FastJSONResponse(
+        {
+            "accepted": counts["accepted"],
+            "duplicates": counts["duplicate"],
+            "rejected": counts["rejected"] + counts["conflict"],
+            "results": results,
+        }
+    )
+
+
+@router.get(
+    "/{key}",
+    summary="One stored message",
+    response_model=StoredMessage,
+    responses=problems(401, 403, 404),
+)
+def get_message(
+    key: str, _principal: Reader, session: Session = Depends(read_session)
+) -> dict[str, Any]:
+    return service.message_view(service.get_message(session, key))
+
+
+@router.get(
+    "",
+    summary="The message feed, in acceptance order",
+    description=(
+        "A cursor-paginated feed. Keep the `next_cursor` of each page and pass it back as "
+        "`after`: every message accepted after it comes exactly once, in acceptance order. "
+        "An empty page returns the same cursor, so polling with it is safe."
+    ),
+    response_model=MessagePage,
+    responses=problems(401, 403, 422),
+)
+def list_messages(
+    _principal: Reader,
+    session: Session = Depends(read_session),
+    after: Annotated[str | None, Query(description="A `next_cursor` from an earlier page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    type: Annotated[
+        str | None, Query(description="An event type, or `family.*`.", max_length=128)
+    ] = None,
+    subject: Annotated[str | None, Query(max_length=256)] = None,
+    source: Annotated[str | None, Query(max_length=512)] = None,
+    correlation_id: Annotated[str | None, Query(max_length=256)] = None,
+    accepted_after: Annotated[datetime | None, Query(description="Inclusive.")] = None,
+    accepted_before: Annotated[datetime | None, Query(description="Exclusive.")] = None,
+) -> dict[str, Any]:
+    filters = service.FeedFilter(
+        type=type,
+        subject=subject,
+        source=source,
+        correlation_id=correlation_id,
+        accepted_after=_aware(accepted_after),
+        accepted_before=_aware(accepted_before),
+    )
+    page = service.feed(session, filters, after, limit)
+    return {
+        "items": [service.message_view(m) for m in page.messages],
+        "next_cursor": page.next_cursor,
+        "has_more": page.has_more,
+    }
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise InvalidParameters(
+            "give times with a UTC offset, e.g. 2026-11-24T10:00:00Z",
+            extensions={"violations": [{"pointer": "", "rule": "time", "message": "no offset"}]},
+        )
+    return value

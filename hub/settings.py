@@ -1,0 +1,54 @@
+"""Process settings, read from the environment with the ``CROSSDOCK_`` prefix."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{Path.cwd() / 'crossdock.db'}"
+
+
+class Settings(BaseSettings):
+    """Every knob of a hub process. Each field is ``CROSSDOCK_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="CROSSDOCK_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default_factory=_default_database_url,
+        description="SQLAlchemy URL. Default: `crossdock.db` in the working directory.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    bootstrap_admin_key: str | None = Field(
+        default=None,
+        description="If set, an admin client with exactly this key exists after start.",
+    )
+    contracts_path: Path = Path("contracts")
+    mappings_path: Path = Path("mappings")
+    governance_path: Path = Path("governance")
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_batch_items: int = Field(default=1000, ge=1, le=10000)
+    sqlite_synchronous: str = Field(
+        default="FULL",
+        pattern="^(OFF|NORMAL|FULL|EXTRA)$",
+        description="SQLite `PRAGMA synchronous`. FULL survives power loss; "
+        "group commit keeps it cheap.",
+    )
+    auth_cache_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long a verified key is trusted without a database look-up. "
+        "A revocation reaches other processes within this time.",
+    )
+    page_size_max: int = 1000
+    log_level: str = "info"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Database access shared by every domain: engine, sessions, base model, migrations."""

@@ -1,0 +1,27 @@
+"""Request-scoped sessions. Services never commit; the request does, after the work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from hub.state import hub_state
+
+
+def read_session(request: Request) -> Iterator[Session]:
+    """A session that takes no write lock; for GET endpoints."""
+    with hub_state(request).read_sessions() as session:
+        yield session
+
+
+def write_session(request: Request) -> Iterator[Session]:
+    """A session committed when the endpoint returns without error, rolled back otherwise."""
+    with hub_state(request).sessions() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
