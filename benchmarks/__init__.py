@@ -1,0 +1,1 @@
+"""Crossdock's benchmarks: ``python -m benchmarks [NAME ...]``; see benchmarks/README.md."""

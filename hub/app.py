@@ -27,7 +27,7 @@ from hub.health import endpoints as health_endpoints
 from hub.messages import endpoints as messages_endpoints
 from hub.messages.committer import GroupCommitter
 from hub.messages.store import store_batch
-from hub.openapi import ContractViolationProblem, Problem
+from hub.openapi import ContractViolationProblem, Problem, problems
 from hub.requests import BodySizeLimit
 from hub.responses import FastJSONResponse, ProblemResponse
 from hub.settings import Settings, get_settings
@@ -166,6 +166,13 @@ def _register_problem_schemas(app: FastAPI) -> None:
             return app.openapi_schema
         schema = original()
         components = schema.setdefault("components", {}).setdefault("schemas", {})
+        # FastAPI documents its own 422 body; ours is a problem document everywhere.
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                if "422" in operation.get("responses", {}):
+                    operation["responses"]["422"] = problems(422)[422]
+        for fastapi_model in ("HTTPValidationError", "ValidationError"):
+            components.pop(fastapi_model, None)
         for model in (Problem, ContractViolationProblem):
             model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
             for name, definition in model_schema.pop("$defs", {}).items():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +12,7 @@ import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from hub.clients.scopes import ALL_SCOPES
 from hub.clients.service import ClientService
@@ -32,8 +34,24 @@ app.add_typer(db_app, name="db")
 app.add_typer(clients_app, name="clients")
 app.add_typer(contracts_app, name="contracts")
 
-out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _print_rows(columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+    """A table on a terminal; tab-separated lines when piped, so scripts can read them."""
+    console = _out()
+    if console.is_terminal:
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    else:
+        for line in (columns, *rows):
+            print("\t".join(line))
+
+
+def _out() -> Console:
+    return Console(soft_wrap=True)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -41,12 +59,18 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _sessions(settings: Settings) -> sessionmaker[Session]:
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    """One migrated-database transaction for a command; the engine goes away with it."""
     engine = create_hub_engine(
         settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
     )
-    upgrade(engine)
-    return make_sessionmaker(engine)
+    try:
+        upgrade(engine)
+        with transaction(make_sessionmaker(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 @app.command()
@@ -66,35 +90,28 @@ def serve(
     if port is not None:
         settings.port = port
     configure(settings.log_level)
-    engine = create_hub_engine(
-        settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
-    )
-    upgrade(engine)
-    sessions = make_sessionmaker(engine)
-    service = ClientService()
     new_key: str | None = None
-    if not settings.bootstrap_admin_key:
-        with transaction(sessions) as session:
-            if not service.has_active_admin(session):
-                new_key = service.create(session, name="admin", scopes=["admin"]).key
-    engine.dispose()
+    with _session(settings) as session:
+        backend = session.get_bind().dialect.name
+        service = ClientService()
+        if not settings.bootstrap_admin_key and not service.has_active_admin(session):
+            new_key = service.create(session, name="admin", scopes=["admin"]).key
     base = f"http://{settings.host}:{settings.port}"
-    err.print(
-        f"[bold]Crossdock[/bold] on {base}  (docs: {base}/docs, database: {engine.dialect.name})"
-    )
+    lines = [f"Crossdock on {base}  (API docs: {base}/docs, database: {backend})"]
     if new_key:
-        err.print(
-            "No admin client existed, so one was created. Its key is shown [bold]only now[/bold]:\n"
-            f"  {new_key}\n"
-            f"Try:  curl -H 'Authorization: Bearer {new_key}' {base}/v1/contracts"
-        )
+        lines += [
+            "No admin client existed, so one was created. Its key is shown only now:",
+            f"  {new_key}",
+            f"Try:  curl -H 'Authorization: Bearer {new_key}' {base}/v1/contracts",
+        ]
     elif settings.bootstrap_admin_key:
-        err.print("Authenticate with the key in CROSSDOCK_BOOTSTRAP_ADMIN_KEY.")
+        lines.append("Authenticate with 'Authorization: Bearer <CROSSDOCK_BOOTSTRAP_ADMIN_KEY>'.")
     else:
-        err.print(
+        lines.append(
             "Authenticate with 'Authorization: Bearer <key>'. "
-            "New key: crossdock clients create --name NAME --scopes admin"
+            "A new key: crossdock clients create --name NAME --scopes admin"
         )
+    typer.echo("\n".join(lines), err=True)
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -111,8 +128,11 @@ def db_upgrade(revision: str = "head") -> None:
     """Apply the database migrations."""
     settings = get_settings()
     engine = create_hub_engine(settings.database_url)
-    upgrade(engine, revision)
-    out.print(f"database at {revision} ({engine.dialect.name})")
+    try:
+        upgrade(engine, revision)
+    finally:
+        engine.dispose()
+    _out().print(f"database at {revision} ({engine.dialect.name})")
 
 
 @clients_app.command("create")
@@ -126,15 +146,14 @@ def clients_create(
     ],
 ) -> None:
     """Create a client and print its key (once: only a hash is stored)."""
-    sessions = _sessions(get_settings())
     wanted = [s.strip() for item in scopes for s in item.replace(",", " ").split() if s.strip()]
     try:
-        with transaction(sessions) as session:
+        with _session(get_settings()) as session:
             issued = ClientService().create(session, name=name, scopes=wanted)
     except ProblemError as exc:
         raise _fail(exc.detail) from None
-    out.print(f"client {issued.client.name} ({issued.client.id}) scopes: {issued.client.scopes}")
-    out.print("key (shown only now):")
+    _out().print(f"client {issued.client.name} ({issued.client.id}) scopes: {issued.client.scopes}")
+    _out().print("key (shown only now):")
     print(issued.key)
 
 
@@ -143,12 +162,9 @@ def clients_list(
     all_: Annotated[bool, typer.Option("--all", help="Include revoked clients.")] = False,
 ) -> None:
     """List clients (never their keys)."""
-    sessions = _sessions(get_settings())
-    with transaction(sessions) as session:
-        clients = ClientService().list(session, include_revoked=all_)
-        table = Table("id", "name", "key", "scopes", "created", "revoked")
-        for c in clients:
-            table.add_row(
+    with _session(get_settings()) as session:
+        rows = [
+            (
                 c.id,
                 c.name,
                 c.key_prefix + "…",
@@ -156,19 +172,20 @@ def clients_list(
                 c.created_at.isoformat(timespec="seconds"),
                 c.revoked_at.isoformat(timespec="seconds") if c.revoked_at else "",
             )
-    out.print(table)
+            for c in ClientService().list(session, include_revoked=all_)
+        ]
+    _print_rows(("id", "name", "key", "scopes", "created", "revoked"), rows)
 
 
 @clients_app.command("revoke")
 def clients_revoke(name: Annotated[str, typer.Argument(help="Client name or id.")]) -> None:
     """Revoke a client's key. Other hub processes stop accepting it within the auth cache time."""
-    sessions = _sessions(get_settings())
     try:
-        with transaction(sessions) as session:
+        with _session(get_settings()) as session:
             client = ClientService().revoke(session, name)
     except ProblemError as exc:
         raise _fail(exc.detail) from None
-    out.print(f"revoked {client.name} ({client.id})")
+    _out().print(f"revoked {client.name} ({client.id})")
 
 
 def _registry(settings: Settings) -> ContractRegistry:
@@ -182,9 +199,8 @@ def _registry(settings: Settings) -> ContractRegistry:
 def contracts_list() -> None:
     """List contract families and versions."""
     registry = _registry(get_settings())
-    table = Table("family", "version", "lifecycle", "dataschema", "events", "examples")
-    for version in registry.all_versions():
-        table.add_row(
+    rows = [
+        (
             version.family,
             version.version,
             version.lifecycle.value,
@@ -192,7 +208,9 @@ def contracts_list() -> None:
             ", ".join(version.events),
             str(len(version.examples)),
         )
-    out.print(table)
+        for version in registry.all_versions()
+    ]
+    _print_rows(("family", "version", "lifecycle", "dataschema", "events", "examples"), rows)
 
 
 @contracts_app.command("validate")
@@ -212,13 +230,13 @@ def contracts_validate(
             continue
         result = checker.check(event)
         if result.ok:
-            out.print(
+            _out().print(
                 f"[green]ok[/green]  {path}  "
                 f"({result.contract.dataschema if result.contract else ''})"
             )
             continue
         failed += 1
-        out.print(f"[red]invalid[/red]  {path}: {len(result.violations)} violation(s)")
+        _out().print(f"[red]invalid[/red]  {path}: {len(result.violations)} violation(s)")
         for v in result.violations:
-            out.print(f"  {v.pointer or '/'}  [{v.rule}]  {v.message}", markup=False)
+            _out().print(f"  {v.pointer or '/'}  [{v.rule}]  {v.message}", markup=False)
     raise typer.Exit(1 if failed else 0)
