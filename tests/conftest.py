@@ -11,6 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -70,23 +71,33 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
         return
-    template_name: str = request.getfixturevalue("postgres_template")
+    with _cloned_postgres(request.getfixturevalue("postgres_template")) as url:
+        yield url
+
+
+@contextmanager
+def _cloned_postgres(template_name: str) -> Iterator[str]:
     name = f"crossdock_t_{uuid.uuid4().hex[:12]}"
     admin = _admin_engine()
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
-    yield (
-        make_url(normalise_url(POSTGRES_URL))
-        .set(database=name)
-        .render_as_string(hide_password=False)
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        url = make_url(normalise_url(POSTGRES_URL)).set(database=name)
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def postgres_database_url(postgres_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database, for tests that only make sense there."""
+    with _cloned_postgres(postgres_template) as url:
+        yield url
+
+
+def hub_settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url,
         contracts_path=REPO / "contracts",
@@ -95,6 +106,11 @@ def settings(database_url: str) -> Settings:
         bootstrap_admin_key=ADMIN_KEY,
         sqlite_synchronous="NORMAL",
     )
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return hub_settings(database_url)
 
 
 @pytest.fixture

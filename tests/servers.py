@@ -17,6 +17,7 @@ import uvicorn
 
 from hub.app import create_app
 from hub.settings import Settings
+from hub.state import HubState
 
 
 def free_port() -> int:
@@ -37,8 +38,9 @@ class HubServer:
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> HubServer:
+        self.app = create_app(self.settings)
         config = uvicorn.Config(
-            create_app(self.settings),
+            self.app,
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
@@ -64,6 +66,11 @@ class HubServer:
         assert self._server is not None and self._thread is not None
         self._server.should_exit = True
         self._thread.join(20)
+
+    @property
+    def state(self) -> HubState:
+        state: HubState = self.app.state.hub
+        return state
 
     def client(self, key: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {key}"} if key else {}

@@ -16,8 +16,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 from schemathesis.specs.openapi import checks as openapi_checks
 
-from hub.settings import Settings
-from tests.conftest import ADMIN_KEY, REPO
+from tests.conftest import ADMIN_KEY, hub_settings
 from tests.servers import HubServer
 
 schema = schemathesis.pytest.from_fixture("api_schema")
@@ -38,14 +37,7 @@ def live_hub(
 
     path = tmp_path_factory.mktemp("fuzz") / "hub.db"
     shutil.copyfile(sqlite_template, path)
-    hub_settings = Settings(
-        database_url=f"sqlite:///{path}",
-        contracts_path=REPO / "contracts",
-        governance_path=REPO / "governance",
-        bootstrap_admin_key=ADMIN_KEY,
-        sqlite_synchronous="NORMAL",
-    )
-    with HubServer(hub_settings) as server:
+    with HubServer(hub_settings(f"sqlite:///{path}")) as server:
         yield server
 
 
