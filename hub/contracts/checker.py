@@ -14,7 +14,6 @@ import jsonschema_rs
 import orjson
 
 from hub.contracts.registry import ContractRegistry, ContractVersion, parse_dataschema
-from hub.contracts.semantics import semantic_findings
 from hub.timestamps import parse_rfc3339
 
 
@@ -97,9 +96,7 @@ class MessageChecker:
                 if not violations:
                     violations.extend(
                         Violation(pointer, rule, message)
-                        for pointer, rule, message in semantic_findings(
-                            contract.family, event["type"], data
-                        )
+                        for pointer, rule, message in contract.rules.findings(event["type"], data)
                     )
             else:
                 violations.extend(_schema_violations(contract.validator, data, "/data"))

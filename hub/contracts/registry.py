@@ -15,6 +15,7 @@ import jsonschema
 import jsonschema_rs
 import orjson
 
+from hub.contracts.semantics import ContractRules
 from hub.governance.policies import ContractPolicy, Lifecycle, load_contract_policies
 
 DATASCHEMA_PREFIX = "urn:crossdock:contract:"
@@ -44,6 +45,7 @@ class ContractVersion:
     events: tuple[str, ...]
     schema: dict[str, Any]
     validator: Any = field(repr=False, compare=False)  # jsonschema_rs.Validator
+    rules: ContractRules = field(repr=False, compare=False)
     lifecycle: Lifecycle
     examples: tuple[Example, ...] = ()
 
@@ -161,6 +163,7 @@ def _load_version(family: str, schema_path: Path, policy: ContractPolicy | None)
         events=tuple(events),
         schema=schema,
         validator=validator,
+        rules=ContractRules(family, schema),
         lifecycle=lifecycle or Lifecycle.DRAFT,
         examples=_load_examples(schema_path.parent / "examples" / version),
     )

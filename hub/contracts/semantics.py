@@ -1,18 +1,22 @@
-"""Rules that JSON Schema cannot say: check digits, and quantities that must hang together.
+"""Rules that JSON Schema cannot say: check digits, real dates, quantities that hang together.
 
 A rule sees data that already passed its contract's schema, so it may rely on the shape.
-Each rule reports :class:`~hub.contracts.checker.Violation`-shaped tuples
-``(pointer, rule, message)`` with pointers into the whole event.
+Findings are ``(pointer, rule, message)`` with pointers into the whole event.
+
+Where the fields to check are found is worked out once per contract version, from its
+schema (:class:`FieldPlan`), so checking a message walks only those fields.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
+import jsonschema_rs
 from stdnum import ean
 
 from hub.timestamps import parse_rfc3339
@@ -20,55 +24,97 @@ from hub.timestamps import parse_rfc3339
 SemanticFinding = tuple[str, str, str]
 Rule = Callable[[str, dict[str, Any]], Iterator[SemanticFinding]]
 
+# A step in a field path: a property name, or EACH for every item of an array.
+EACH = object()
+Path = tuple[object, ...]
+
 
 def _dec(value: Any) -> Decimal:
     # str() first: Decimal(0.1) would carry the float's binary error into the comparison.
     return Decimal(str(value))
 
 
-def _walk(node: Any, pointer: str) -> Iterator[tuple[str, str, Any]]:
-    """Every (pointer, key, value) under ``node``."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            child = f"{pointer}/{_escape(key)}"
-            yield child, key, value
-            yield from _walk(value, child)
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _walk(value, f"{pointer}/{index}")
+# GTINs, GLNs and dates repeat across messages (a catalogue, a set of sites, this week's
+# dates), so verdicts are memoised: bounded, and pure functions of the string.
+@lru_cache(maxsize=65536)
+def gs1_check_digit_ok(number: str) -> bool:
+    return bool(ean.is_valid(number))
 
 
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
+@lru_cache(maxsize=65536)
+def real_date(value: str) -> bool:
+    try:
+        if len(value) == 10:
+            date.fromisoformat(value)
+        else:
+            parse_rfc3339(value)
+    except ValueError:
+        return False
+    return True
 
 
-_DATE_SHAPE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt].*)?$")
+@dataclass(frozen=True)
+class FieldPlan:
+    """Paths to every GS1 number and every date in a contract's data, found from its schema."""
+
+    gs1: tuple[tuple[Path, str], ...]
+    dates: tuple[Path, ...]
+
+    @classmethod
+    def from_schema(cls, schema: dict[str, Any]) -> FieldPlan:
+        inlined = jsonschema_rs.dereference(schema, offline=True)
+        gs1: dict[Path, str] = {}
+        dates: dict[Path, None] = {}
+
+        def visit(node: Any, path: Path) -> None:
+            if not isinstance(node, dict):
+                return
+            if node.get("format") in ("date", "date-time"):
+                dates[path] = None
+            for key, child in (node.get("properties") or {}).items():
+                if key in ("gtin", "gln"):
+                    gs1[(*path, key)] = key
+                visit(child, (*path, key))
+            items = node.get("items")
+            if isinstance(items, dict):
+                visit(items, (*path, EACH))
+            for keyword in ("allOf", "anyOf", "oneOf"):
+                for child in node.get(keyword) or ():
+                    visit(child, path)
+            for keyword in ("then", "else"):
+                visit(node.get(keyword), path)
+
+        visit(inlined, ())
+        return cls(tuple(gs1.items()), tuple(dates))
 
 
-def field_values(_event_type: str, data: dict[str, Any]) -> Iterator[SemanticFinding]:
-    """GS1 check digits of every GTIN and GLN; real calendar dates in every date field.
+def _values(node: Any, path: Path, pointer: str = "/data") -> Iterator[tuple[str, Any]]:
+    """Every (pointer, value) at ``path`` under ``node``; absent fields yield nothing."""
+    if not path:
+        yield pointer, node
+        return
+    step, rest = path[0], path[1:]
+    if step is EACH:
+        if isinstance(node, list):
+            for index, item in enumerate(node):
+                yield from _values(item, rest, f"{pointer}/{index}")
+    elif isinstance(node, dict) and step in node:
+        assert isinstance(step, str)
+        yield from _values(node[step], rest, f"{pointer}/{step}")
 
-    The schemas check the shape of a date with a pattern (both validators agree on
-    patterns); whether 2026-02-30 exists is checked here.
-    """
-    for pointer, key, value in _walk(data, "/data"):
-        if not isinstance(value, str):
-            continue
-        if key in ("gtin", "gln"):
-            if not ean.is_valid(value):
-                yield (
-                    pointer,
-                    f"{key}-check-digit",
-                    f"{key.upper()} {value!r} has a wrong check digit",
-                )
-        elif _DATE_SHAPE.match(value):
-            try:
-                if len(value) == 10:
-                    date.fromisoformat(value)
-                else:
-                    parse_rfc3339(value)
-            except ValueError:
-                yield pointer, "real-date", f"{value!r} is not a real date or time"
+
+def _collect(node: Any, path: Path, depth: int, out: list[Any]) -> None:
+    """The values at ``path`` without their pointers: the fast pass for valid messages."""
+    if depth == len(path):
+        out.append(node)
+        return
+    step = path[depth]
+    if step is EACH:
+        if isinstance(node, list):
+            for item in node:
+                _collect(item, path, depth + 1, out)
+    elif isinstance(node, dict) and step in node:
+        _collect(node[step], path, depth + 1, out)
 
 
 def unique_line_numbers(_event_type: str, data: dict[str, Any]) -> Iterator[SemanticFinding]:
@@ -143,7 +189,7 @@ def acknowledgement_has_status(event_type: str, data: dict[str, Any]) -> Iterato
             )
 
 
-COMMON_RULES: tuple[Rule, ...] = (field_values, unique_line_numbers)
+COMMON_RULES: tuple[Rule, ...] = (unique_line_numbers,)
 
 FAMILY_RULES: dict[str, tuple[Rule, ...]] = {
     "reservation": (reserved_within_requested,),
@@ -154,8 +200,39 @@ FAMILY_RULES: dict[str, tuple[Rule, ...]] = {
 }
 
 
-def semantic_findings(family: str, event_type: str, data: dict[str, Any]) -> list[SemanticFinding]:
-    findings: list[SemanticFinding] = []
-    for rule in COMMON_RULES + FAMILY_RULES.get(family, ()):
-        findings.extend(rule(event_type, data))
-    return findings
+class ContractRules:
+    """Every code rule of one contract version, ready to run."""
+
+    def __init__(self, family: str, schema: dict[str, Any]) -> None:
+        self.plan = FieldPlan.from_schema(schema)
+        self.rules = COMMON_RULES + FAMILY_RULES.get(family, ())
+
+    def findings(self, event_type: str, data: dict[str, Any]) -> list[SemanticFinding]:
+        found: list[SemanticFinding] = []
+        for path, kind in self.plan.gs1:
+            if not self._all_hold(data, path, gs1_check_digit_ok):
+                found.extend(
+                    (
+                        pointer,
+                        f"{kind}-check-digit",
+                        f"{kind.upper()} {value!r} has a wrong check digit",
+                    )
+                    for pointer, value in _values(data, path)
+                    if isinstance(value, str) and not gs1_check_digit_ok(value)
+                )
+        for path in self.plan.dates:
+            if not self._all_hold(data, path, real_date):
+                found.extend(
+                    (pointer, "real-date", f"{value!r} is not a real date or time")
+                    for pointer, value in _values(data, path)
+                    if isinstance(value, str) and not real_date(value)
+                )
+        for rule in self.rules:
+            found.extend(rule(event_type, data))
+        return found
+
+    @staticmethod
+    def _all_hold(data: dict[str, Any], path: Path, check: Callable[[str], bool]) -> bool:
+        values: list[Any] = []
+        _collect(data, path, 0, values)
+        return all(check(v) for v in values if isinstance(v, str))
