@@ -25,13 +25,12 @@ from hub.errors import (
 )
 from hub.health import endpoints as health_endpoints
 from hub.messages import endpoints as messages_endpoints
-from hub.messages.committer import GroupCommitter
-from hub.messages.store import store_batch
 from hub.openapi import ContractViolationProblem, Problem, problems
 from hub.requests import BodySizeLimit
 from hub.responses import FastJSONResponse, ProblemResponse
 from hub.settings import Settings, get_settings
 from hub.state import HubState
+from hub.store.committer import GroupCommitter
 from hub.store.database import create_hub_engine, make_sessionmaker, transaction
 from hub.store.migrate import upgrade
 
@@ -60,7 +59,7 @@ def build_state(settings: Settings) -> HubState:
         read_sessions=read_sessions,
         registry=registry,
         checker=MessageChecker(registry),
-        committer=GroupCommitter(sessions, store_batch),
+        committer=GroupCommitter(sessions),
         keys=KeyVerifier(sessions, read_sessions, settings.auth_cache_seconds),
     )
 

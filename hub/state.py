@@ -11,8 +11,8 @@ from starlette.requests import Request
 from hub.clients.service import KeyVerifier
 from hub.contracts.checker import MessageChecker
 from hub.contracts.registry import ContractRegistry
-from hub.messages.committer import GroupCommitter
 from hub.settings import Settings
+from hub.store.committer import GroupCommitter
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Ingest (check, prepare, group commit) and the message feed.
 
 Ingest never opens a transaction itself: it hands prepared messages to the
-:class:`~hub.messages.committer.GroupCommitter`, which commits them before any caller
+:class:`~hub.store.committer.GroupCommitter`, which commits them before any caller
 hears "accepted".
 """
 
@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from hub.contracts.checker import MessageChecker, Violation
 from hub.errors import ContractViolation, IdempotencyConflict, InvalidParameters, NotFound
-from hub.messages.committer import GroupCommitter
 from hub.messages.models import Message
-from hub.messages.store import Outcome, PreparedMessage, prepare
+from hub.messages.store import Outcome, PreparedMessage, prepare, store_batch
+from hub.store.committer import GroupCommitter
 
 
 def violation_problem(violations: Sequence[Violation]) -> ContractViolation:
@@ -54,7 +54,7 @@ async def ingest(
     checker: MessageChecker, committer: GroupCommitter, event: Any, client_id: str | None
 ) -> Outcome:
     prepared = check(checker, event, client_id)
-    [outcome] = await committer.submit([prepared])
+    [outcome] = await committer.submit(store_batch, [prepared])
     if outcome.status == "conflict":
         raise conflict_problem(outcome)
     return outcome
@@ -81,7 +81,9 @@ async def ingest_batch(
         except ContractViolation as problem:
             item.problem = problem.to_problem()
     if prepared:
-        for item, outcome in zip(prepared_items, await committer.submit(prepared), strict=True):
+        for item, outcome in zip(
+            prepared_items, await committer.submit(store_batch, prepared), strict=True
+        ):
             item.outcome = outcome
             if outcome.status == "conflict":
                 item.problem = conflict_problem(outcome).to_problem()

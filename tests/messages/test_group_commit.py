@@ -33,7 +33,7 @@ def test_concurrent_requests_share_commits_and_all_are_stored(
     assert len({r.json()["key"] for r in responses}) == 300
     assert stored_count(engine) == 300
     committer = hub.state.committer
-    assert committer.messages == 300
+    assert committer.items == 300
     assert committer.batches < 300  # several requests rode on one commit
 
 
