@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,10 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub import __version__
-from hub.clients.service import ClientService, KeyVerifier
+from hub.clients.service import ClientService
 from hub.contracts import endpoints as contracts_endpoints
-from hub.contracts.checker import MessageChecker
-from hub.contracts.registry import ContractRegistry
 from hub.errors import (
     InvalidParameters,
     MalformedRequest,
@@ -29,10 +29,8 @@ from hub.openapi import ContractViolationProblem, Problem, problems
 from hub.requests import BodySizeLimit
 from hub.responses import FastJSONResponse, ProblemResponse
 from hub.settings import Settings, get_settings
-from hub.state import HubState
-from hub.store.committer import GroupCommitter
-from hub.store.database import create_hub_engine, make_sessionmaker, transaction
-from hub.store.migrate import upgrade
+from hub.state import build_state
+from hub.store.database import transaction
 
 logger = logging.getLogger("hub")
 
@@ -45,36 +43,17 @@ Authenticate with `Authorization: Bearer <key>`. Every error is an RFC 9457
 """
 
 
-def build_state(settings: Settings) -> HubState:
-    engine = create_hub_engine(
-        settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
-    )
-    sessions = make_sessionmaker(engine)
-    read_sessions = make_sessionmaker(engine, read_only=True)
-    registry = ContractRegistry.load(settings.contracts_path, settings.governance_path)
-    return HubState(
-        settings=settings,
-        engine=engine,
-        sessions=sessions,
-        read_sessions=read_sessions,
-        registry=registry,
-        checker=MessageChecker(registry),
-        committer=GroupCommitter(sessions),
-        keys=KeyVerifier(sessions, read_sessions, settings.auth_cache_seconds),
-    )
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = build_state(settings)
-        upgrade(state.engine)
         if settings.bootstrap_admin_key:
             with transaction(state.sessions) as session:
                 ClientService().ensure_bootstrap_admin(session, settings.bootstrap_admin_key)
         state.committer.start()
+        worker = asyncio.create_task(state.worker.run()) if settings.worker_enabled else None
         app.state.hub = state
         logger.info(
             "hub started",
@@ -86,6 +65,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if worker is not None:
+                await state.worker.stop()
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
             state.committer.stop()
             state.engine.dispose()
 

@@ -100,6 +100,12 @@ class AlreadyExists(ProblemError):
     title = "A resource with that name already exists"
 
 
+class InUse(ProblemError):
+    status = 409
+    slug = "in-use"
+    title = "The resource is still in use"
+
+
 class PayloadTooLarge(ProblemError):
     status = 413
     slug = "payload-too-large"

@@ -46,6 +46,13 @@ class Settings(BaseSettings):
         "A revocation reaches other processes within this time.",
     )
     page_size_max: int = 1000
+    secrets_key: str | None = Field(
+        default=None,
+        description="Fernet key for connection secrets; default: generated once per installation.",
+    )
+    worker_enabled: bool = Field(default=True, description="Run delivery workers inside `serve`.")
+    worker_concurrency: int = Field(default=64, ge=1, le=1024)
+    lease_seconds: float = Field(default=60.0, gt=1)
     log_level: str = "info"
 
 

@@ -1,4 +1,4 @@
-"""What one hub process holds while it runs: engine, registry, committer, key verifier."""
+"""What one hub process holds while it runs, and how it is assembled."""
 
 from __future__ import annotations
 
@@ -9,10 +9,22 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
 from hub.clients.service import KeyVerifier
+from hub.connections.registry import ConnectorRegistry
+from hub.connections.secrets import SecretBox, secrets_key
+from hub.connections.service import ConnectionService
 from hub.contracts.checker import MessageChecker
 from hub.contracts.registry import ContractRegistry
+from hub.deliveries.policy import DeliveryPolicy, RetryPolicy
+from hub.deliveries.store import Outbox
+from hub.deliveries.worker import DeliveryWorker
+from hub.messages.service import Ingestor
+from hub.messages.store import MessageStore
+from hub.metrics import HubMetrics
+from hub.routes.service import RouteService
 from hub.settings import Settings
 from hub.store.committer import GroupCommitter
+from hub.store.database import create_hub_engine, make_sessionmaker, transaction
+from hub.store.migrate import upgrade
 
 
 @dataclass
@@ -24,7 +36,70 @@ class HubState:
     registry: ContractRegistry
     checker: MessageChecker
     committer: GroupCommitter
+    ingestor: Ingestor
+    outbox: Outbox
     keys: KeyVerifier
+    delivery_policy: DeliveryPolicy
+    connectors: ConnectorRegistry
+    connections: ConnectionService
+    routes: RouteService
+    metrics: HubMetrics
+    worker: DeliveryWorker
+
+
+def build_state(settings: Settings) -> HubState:
+    """Everything a hub process needs, on a migrated database. Nothing is started yet."""
+    engine = create_hub_engine(
+        settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+    )
+    upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    read_sessions = make_sessionmaker(engine, read_only=True)
+    registry = ContractRegistry.load(settings.contracts_path, settings.governance_path)
+    policy = DeliveryPolicy.load(settings.governance_path)
+    committer = GroupCommitter(sessions)
+    outbox = Outbox()
+    with transaction(sessions) as session:
+        box = SecretBox(secrets_key(session, settings.secrets_key))
+    connectors = ConnectorRegistry.discover()
+    connections = ConnectionService(connectors, box, policy.breaker_defaults)
+    metrics = HubMetrics(read_sessions)
+    checker = MessageChecker(registry)
+    worker = DeliveryWorker(
+        committer=committer,
+        read_sessions=read_sessions,
+        connections=connections,
+        policy=policy,
+        metrics=metrics,
+        concurrency=settings.worker_concurrency,
+        lease_seconds=settings.lease_seconds,
+        listen_url=_listen_url(engine),
+    )
+    outbox.wake.append(worker.wake_from_any_thread())
+    return HubState(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        read_sessions=read_sessions,
+        registry=registry,
+        checker=checker,
+        committer=committer,
+        ingestor=Ingestor(checker, committer, MessageStore(outbox)),
+        outbox=outbox,
+        keys=KeyVerifier(sessions, read_sessions, settings.auth_cache_seconds),
+        delivery_policy=policy,
+        connectors=connectors,
+        connections=connections,
+        routes=RouteService(RetryPolicy.from_defaults(policy.retry_defaults)),
+        metrics=metrics,
+        worker=worker,
+    )
+
+
+def _listen_url(engine: Engine) -> str | None:
+    if engine.dialect.name != "postgresql":
+        return None
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def hub_state(request: Request) -> HubState:

@@ -1,1 +1,36 @@
-"""The connector SDK: the only interface between the hub and any connector."""
+"""The Crossdock connector SDK: everything a connector author imports, and nothing else.
+
+A connector is a class that declares a :class:`Manifest` and a pydantic config model, and
+implements :meth:`Connector.send` for outbound traffic. The hub creates one instance per
+*connection* (a configured connector for one real system), calls ``send`` for each
+delivery, and decides what an outcome means (success, retry later, dead letter) from the
+:class:`SendOutcome` the connector returns; connectors never retry by themselves.
+
+Example::
+
+    class MyConfig(ConnectorConfig):
+        url: HttpUrl
+        token: SecretStr            # SecretStr fields are secrets: stored encrypted, never returned
+
+    class MyConnector(Connector[MyConfig]):
+        manifest = Manifest(slug="my-wms", name="My WMS", version="1.0.0", kinds=("wms",),
+                            sends=("transfer.*",))
+        config_model = MyConfig
+
+        async def send(self, message: OutboundMessage) -> SendOutcome:
+            response = await self.http.post(str(self.config.url), json=message.event)
+            return SendOutcome.from_response(response)
+"""
+
+from connectors.sdk.connector import Connector, ConnectorConfig, Manifest, SystemKind
+from connectors.sdk.outbound import OutboundMessage, OutcomeKind, SendOutcome
+
+__all__ = [
+    "Connector",
+    "ConnectorConfig",
+    "Manifest",
+    "OutboundMessage",
+    "OutcomeKind",
+    "SendOutcome",
+    "SystemKind",
+]

@@ -63,7 +63,7 @@ Reader = Annotated[Principal, Security(require(Scope.MESSAGES_READ))]
 async def post_message(request: Request, principal: Writer) -> FastJSONResponse:
     state = hub_state(request)
     event = await read_json(request, EVENT_TYPES)
-    outcome = await service.ingest(state.checker, state.committer, event, principal.client_id)
+    outcome = await state.ingestor.ingest(event, principal.client_id)
     duplicate = outcome.status == "duplicate"
     return FastJSONResponse(
         {"key": outcome.key, "accepted_at": outcome.accepted_at, "duplicate": duplicate},
@@ -98,7 +98,7 @@ async def post_batch(request: Request, principal: Writer) -> FastJSONResponse:
     limit = state.settings.max_batch_items
     if len(events) > limit:
         raise PayloadTooLarge(f"a batch holds at most {limit} events; got {len(events)}")
-    items = await service.ingest_batch(state.checker, state.committer, events, principal.client_id)
+    items = await state.ingestor.ingest_batch(events, principal.client_id)
     results: list[dict[str, Any]] = []
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0, "conflict": 0}
     for item in items:

@@ -7,8 +7,6 @@ hears "accepted".
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,9 +17,10 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from hub.contracts.checker import MessageChecker, Violation
-from hub.errors import ContractViolation, IdempotencyConflict, InvalidParameters, NotFound
+from hub.errors import ContractViolation, IdempotencyConflict, NotFound
 from hub.messages.models import Message
-from hub.messages.store import Outcome, PreparedMessage, prepare, store_batch
+from hub.messages.store import MessageStore, Outcome, PreparedMessage, prepare
+from hub.pagination import decode_int_cursor, encode_cursor
 from hub.store.committer import GroupCommitter
 
 
@@ -50,16 +49,6 @@ def check(checker: MessageChecker, event: Any, client_id: str | None) -> Prepare
     return prepare(event, result.contract, client_id)
 
 
-async def ingest(
-    checker: MessageChecker, committer: GroupCommitter, event: Any, client_id: str | None
-) -> Outcome:
-    prepared = check(checker, event, client_id)
-    [outcome] = await committer.submit(store_batch, [prepared])
-    if outcome.status == "conflict":
-        raise conflict_problem(outcome)
-    return outcome
-
-
 @dataclass
 class BatchItem:
     index: int
@@ -67,46 +56,39 @@ class BatchItem:
     problem: dict[str, Any] | None = None
 
 
-async def ingest_batch(
-    checker: MessageChecker, committer: GroupCommitter, events: list[Any], client_id: str | None
-) -> list[BatchItem]:
-    """Accept every valid event; report each rejected one with its problems."""
-    items = [BatchItem(index) for index in range(len(events))]
-    prepared: list[PreparedMessage] = []
-    prepared_items: list[BatchItem] = []
-    for item, event in zip(items, events, strict=True):
-        try:
-            prepared.append(check(checker, event, client_id))
-            prepared_items.append(item)
-        except ContractViolation as problem:
-            item.problem = problem.to_problem()
-    if prepared:
-        for item, outcome in zip(
-            prepared_items, await committer.submit(store_batch, prepared), strict=True
-        ):
-            item.outcome = outcome
-            if outcome.status == "conflict":
-                item.problem = conflict_problem(outcome).to_problem()
-    return items
+@dataclass
+class Ingestor:
+    """Check, then store through the group committer: the Check and Accept steps."""
 
+    checker: MessageChecker
+    committer: GroupCommitter
+    store: MessageStore
 
-def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
+    async def ingest(self, event: Any, client_id: str | None) -> Outcome:
+        prepared = check(self.checker, event, client_id)
+        [outcome] = await self.committer.submit(self.store.write, [prepared])
+        if outcome.status == "conflict":
+            raise conflict_problem(outcome)
+        return outcome
 
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if raw[:1] != "s" or not raw[1:].isdigit():
-            raise ValueError(raw)
-        return int(raw[1:])
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidParameters(
-            "the cursor is not one this hub issued; pass back a next_cursor unchanged",
-            extensions={
-                "violations": [{"pointer": "", "rule": "cursor", "message": "unknown cursor"}]
-            },
-        ) from None
+    async def ingest_batch(self, events: list[Any], client_id: str | None) -> list[BatchItem]:
+        """Accept every valid event; report each rejected one with its problems."""
+        items = [BatchItem(index) for index in range(len(events))]
+        prepared: list[PreparedMessage] = []
+        prepared_items: list[BatchItem] = []
+        for item, event in zip(items, events, strict=True):
+            try:
+                prepared.append(check(self.checker, event, client_id))
+                prepared_items.append(item)
+            except ContractViolation as problem:
+                item.problem = problem.to_problem()
+        if prepared:
+            outcomes = await self.committer.submit(self.store.write, prepared)
+            for item, outcome in zip(prepared_items, outcomes, strict=True):
+                item.outcome = outcome
+                if outcome.status == "conflict":
+                    item.problem = conflict_problem(outcome).to_problem()
+        return items
 
 
 @dataclass(frozen=True)
@@ -155,7 +137,7 @@ def get_message(session: Session, key: str) -> Message:
 
 def feed(session: Session, filters: FeedFilter, after: str | None, limit: int) -> FeedPage:
     """Messages in acceptance order after the cursor. An empty page keeps the cursor."""
-    after_seq = decode_cursor(after) if after else 0
+    after_seq = decode_int_cursor(after) if after else 0
     query = filters.apply(select(Message).where(Message.seq > after_seq))
     rows = list(session.scalars(query.order_by(Message.seq).limit(limit + 1)))
     has_more = len(rows) > limit

@@ -23,6 +23,7 @@ from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from hub.contracts.registry import ContractVersion
+from hub.deliveries.store import NewMessage, Outbox
 from hub.messages.models import Message
 from hub.store.identifiers import new_id
 from hub.timestamps import parse_rfc3339, utcnow
@@ -37,7 +38,7 @@ class PreparedMessage:
     source: str
     event_id: str
     content_hash: str
-    canonical_json: str
+    event: dict[str, Any]
     row: dict[str, Any]
 
 
@@ -72,13 +73,33 @@ def prepare(
         "content_hash": content_hash,
         "client_id": client_id,
     }
-    return PreparedMessage(event["source"], event["id"], content_hash, text, row)
+    return PreparedMessage(event["source"], event["id"], content_hash, event, row)
 
 
-def store_batch(session: Session, batch: Sequence[PreparedMessage]) -> list[Outcome]:
+class MessageStore:
+    """Stores messages and, through the outbox, their deliveries: one write operation."""
+
+    def __init__(self, outbox: Outbox | None = None) -> None:
+        self.outbox = outbox
+        self.transactions = 0  # how many commits the accepted messages took
+        self.accepted = 0
+
+    def write(self, session: Session, batch: Sequence[PreparedMessage]) -> list[Outcome]:
+        """The group-commit operation of ingest: messages and their deliveries, together."""
+        outcomes, stored = store_batch(session, batch)
+        self.transactions += 1
+        self.accepted += len(stored)
+        if self.outbox is not None and stored:
+            self.outbox.enqueue(session, stored)
+        return outcomes
+
+
+def store_batch(
+    session: Session, batch: Sequence[PreparedMessage]
+) -> tuple[list[Outcome], list[NewMessage]]:
     """Insert what is new, and say for each item whether it was new, a repeat or a conflict."""
     if not batch:
-        return []
+        return [], []
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(_pg_lock()))
     keys = {(p.source, p.event_id) for p in batch}
@@ -101,6 +122,7 @@ def store_batch(session: Session, batch: Sequence[PreparedMessage]) -> list[Outc
     accepted_at = utcnow()
     outcomes: list[Outcome] = []
     new_rows: list[dict[str, Any]] = []
+    new_items: list[PreparedMessage] = []
     for item in batch:
         idem = (item.source, item.event_id)
         seen = existing.get(idem)
@@ -111,11 +133,19 @@ def store_batch(session: Session, batch: Sequence[PreparedMessage]) -> list[Outc
             continue
         key = new_id("msg")
         new_rows.append({**item.row, "key": key, "accepted_at": accepted_at})
+        new_items.append(item)
         existing[idem] = (key, item.content_hash, accepted_at)
         outcomes.append(Outcome("accepted", key, accepted_at))
-    if new_rows:
-        session.execute(insert(Message), new_rows)
-    return outcomes
+    if not new_rows:
+        return outcomes, []
+    inserted = session.execute(
+        insert(Message).returning(Message.seq, sort_by_parameter_order=True), new_rows
+    )
+    stored = [
+        NewMessage(seq, row["key"], item.event, accepted_at)
+        for seq, row, item in zip(inserted.scalars(), new_rows, new_items, strict=True)
+    ]
+    return outcomes, stored
 
 
 def _pg_lock() -> Any:

@@ -1,7 +1,25 @@
 """Every domain's models, imported in one place so that metadata and Alembic see them all."""
 
+from hub.audit.models import AuditEntry
 from hub.clients.models import Client, InstanceSecret
+from hub.connections.models import Connection
+from hub.deadletters.models import DeadLetter
+from hub.deliveries.models import Delivery, DeliveryAttempt
+from hub.jobs.models import Job
 from hub.messages.models import Message
+from hub.routes.models import Route
 from hub.store.base import Base
 
-__all__ = ["Base", "Client", "InstanceSecret", "Message"]
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "Client",
+    "Connection",
+    "DeadLetter",
+    "Delivery",
+    "DeliveryAttempt",
+    "InstanceSecret",
+    "Job",
+    "Message",
+    "Route",
+]

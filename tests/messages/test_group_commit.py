@@ -32,9 +32,9 @@ def test_concurrent_requests_share_commits_and_all_are_stored(
     assert [r.status_code for r in responses] == [202] * 300
     assert len({r.json()["key"] for r in responses}) == 300
     assert stored_count(engine) == 300
-    committer = hub.state.committer
-    assert committer.items == 300
-    assert committer.batches < 300  # several requests rode on one commit
+    store = hub.state.ingestor.store
+    assert store.accepted == 300
+    assert store.transactions < 300  # several requests rode on one commit
 
 
 def test_a_concurrent_repeat_is_stored_once(hub: HubServer, engine: Engine) -> None:

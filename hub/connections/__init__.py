@@ -1,0 +1,1 @@
+"""Connections: configured connectors, one per real system, with settings and secrets."""

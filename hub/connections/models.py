@@ -1,0 +1,35 @@
+"""Connections and their circuit-breaker state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.store.base import Base, UTCDateTime
+
+
+class Connection(Base):
+    """A configured connector for one real system.
+
+    ``config`` is plain JSON; ``secrets`` is encrypted JSON and never leaves the hub. The
+    breaker columns are the durable circuit-breaker state, shared by every hub process.
+    """
+
+    __tablename__ = "connections"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    connector: Mapped[str] = mapped_column(String(64))
+    config: Mapped[str] = mapped_column(Text)
+    secrets: Mapped[str] = mapped_column(Text)
+    concurrency: Mapped[int] = mapped_column(Integer)
+    timeout_seconds: Mapped[float] = mapped_column(Float)
+    breaker_threshold: Mapped[int] = mapped_column(Integer)
+    breaker_cooldown_seconds: Mapped[float] = mapped_column(Float)
+    breaker_state: Mapped[str] = mapped_column(String(16), default="closed")
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    opened_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

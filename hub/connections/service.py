@@ -1,0 +1,205 @@
+"""Creating, changing and reading connections; turning them into live connector instances."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectors.sdk import Connector, ConnectorConfig
+from hub.audit.service import Actor, record
+from hub.connections.models import Connection
+from hub.connections.registry import ConnectorRegistry
+from hub.connections.schemas import ConnectionCreate, ConnectionUpdate
+from hub.connections.secrets import SecretBox
+from hub.deliveries.policy import BreakerDefaults
+from hub.errors import AlreadyExists, InUse, InvalidParameters, NotFound
+from hub.store.identifiers import new_id
+from hub.timestamps import utcnow
+
+
+def _config_problem(exc: ValidationError, connector: str) -> InvalidParameters:
+    violations = [
+        {
+            "pointer": "/config/" + "/".join(str(p) for p in error["loc"]),
+            "rule": f"config:{error['type']}",
+            "message": error["msg"],
+        }
+        for error in exc.errors()
+    ]
+    return InvalidParameters(
+        f"the config does not fit the {connector} connector: "
+        + "; ".join(f"{v['pointer']}: {v['message']}" for v in violations),
+        extensions={"violations": violations},
+    )
+
+
+def view(connection: Connection, box: SecretBox) -> dict[str, Any]:
+    return {
+        "id": connection.id,
+        "name": connection.name,
+        "connector": connection.connector,
+        "config": orjson.loads(connection.config),
+        "secrets_set": sorted(box.open(connection.secrets)),
+        "concurrency": connection.concurrency,
+        "timeout_seconds": connection.timeout_seconds,
+        "breaker_threshold": connection.breaker_threshold,
+        "breaker_cooldown_seconds": connection.breaker_cooldown_seconds,
+        "breaker": {
+            "state": connection.breaker_state,
+            "consecutive_failures": connection.consecutive_failures,
+            "opened_until": connection.opened_until,
+        },
+        "created_at": connection.created_at,
+        "updated_at": connection.updated_at,
+    }
+
+
+@dataclass
+class ConnectionService:
+    """Connections CRUD. Methods take the caller's session; the caller commits."""
+
+    connectors: ConnectorRegistry
+    box: SecretBox
+    breaker_defaults: BreakerDefaults
+
+    def _connector(self, slug: str) -> type[Connector]:  # type: ignore[type-arg]
+        connector = self.connectors.get(slug)
+        if connector is None:
+            raise InvalidParameters(
+                f"no connector {slug!r} is installed; "
+                f"installed: {', '.join(self.connectors.connectors)}",
+                extensions={
+                    "violations": [
+                        {
+                            "pointer": "/connector",
+                            "rule": "connector-installed",
+                            "message": f"unknown connector {slug!r}",
+                        }
+                    ]
+                },
+            )
+        return connector
+
+    def _validated(self, slug: str, values: dict[str, Any]) -> ConnectorConfig:
+        try:
+            return self._connector(slug).config_model.model_validate(values)
+        except ValidationError as exc:
+            raise _config_problem(exc, slug) from None
+
+    def create(self, session: Session, actor: Actor, body: ConnectionCreate) -> Connection:
+        config = self._validated(body.connector, body.config)
+        if session.scalar(select(Connection.id).where(Connection.name == body.name)):
+            raise AlreadyExists(f"a connection named {body.name!r} already exists")
+        now = utcnow()
+        connection = Connection(
+            id=new_id("con"),
+            name=body.name,
+            connector=body.connector,
+            config=orjson.dumps(config.public_dict()).decode(),
+            secrets=self.box.seal(config.secret_dict()),
+            concurrency=body.concurrency,
+            timeout_seconds=body.timeout_seconds,
+            breaker_threshold=body.breaker_threshold or self.breaker_defaults.threshold,
+            breaker_cooldown_seconds=body.breaker_cooldown_seconds
+            or self.breaker_defaults.cooldown_seconds,
+            breaker_state="closed",
+            consecutive_failures=0,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(connection)
+        session.flush()
+        record(
+            session,
+            actor,
+            "connection.create",
+            "connection",
+            connection.id,
+            after=view(connection, self.box),
+        )
+        return connection
+
+    def get(self, session: Session, id_or_name: str) -> Connection:
+        connection = session.scalar(
+            select(Connection).where(
+                (Connection.id == id_or_name) | (Connection.name == id_or_name)
+            )
+        )
+        if connection is None:
+            raise NotFound(f"no connection {id_or_name!r}")
+        return connection
+
+    def list(self, session: Session, after: str | None, limit: int) -> list[Connection]:
+        query = select(Connection).order_by(Connection.name).limit(limit)
+        if after:
+            query = query.where(Connection.name > after)
+        return list(session.scalars(query))
+
+    def update(
+        self, session: Session, actor: Actor, id_or_name: str, body: ConnectionUpdate
+    ) -> Connection:
+        connection = self.get(session, id_or_name)
+        before = view(connection, self.box)
+        if body.config is not None:
+            merged = {
+                **orjson.loads(connection.config),
+                **self.box.open(connection.secrets),
+                **body.config,
+            }
+            config = self._validated(connection.connector, merged)
+            connection.config = orjson.dumps(config.public_dict()).decode()
+            connection.secrets = self.box.seal(config.secret_dict())
+        for name in (
+            "concurrency",
+            "timeout_seconds",
+            "breaker_threshold",
+            "breaker_cooldown_seconds",
+        ):
+            value = getattr(body, name)
+            if value is not None:
+                setattr(connection, name, value)
+        connection.updated_at = utcnow()
+        record(
+            session,
+            actor,
+            "connection.update",
+            "connection",
+            connection.id,
+            before=before,
+            after=view(connection, self.box),
+        )
+        return connection
+
+    def delete(self, session: Session, actor: Actor, id_or_name: str) -> None:
+        from hub.routes.models import Route
+
+        connection = self.get(session, id_or_name)
+        routes = list(
+            session.scalars(select(Route.name).where(Route.connection_id == connection.id))
+        )
+        if routes:
+            raise InUse(
+                f"connection {connection.name!r} is used by routes {', '.join(routes)}; "
+                "delete them first"
+            )
+        record(
+            session,
+            actor,
+            "connection.delete",
+            "connection",
+            connection.id,
+            before=view(connection, self.box),
+        )
+        session.delete(connection)
+
+    def instantiate(self, connection: Connection) -> Connector:  # type: ignore[type-arg]
+        """A live connector for ``connection``, with its secrets decrypted."""
+        connector = self._connector(connection.connector)
+        values = {**orjson.loads(connection.config), **self.box.open(connection.secrets)}
+        config = connector.config_model.model_validate(values)
+        return connector(config, timeout=connection.timeout_seconds)

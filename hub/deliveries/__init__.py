@@ -1,0 +1,1 @@
+"""Deliveries: the transactional outbox and the workers that drain it."""

@@ -1,0 +1,411 @@
+"""The one place that reads and writes deliveries: outbox, claims, results, dead letters.
+
+Every function here is a write operation for :class:`~hub.store.committer.GroupCommitter`
+(``op(session, items) -> results``) or a plain query, and never commits.
+
+Per-key ordering: a delivery is claimable only while no earlier delivery of the same route
+and ordering key is still pending or in flight (or dead, on a ``block`` route). So at most
+one delivery per (route, key) is ever in flight, and they go in acceptance order; different
+keys go in parallel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+import orjson
+from sqlalchemy import CursorResult, and_, exists, func, insert, or_, select, text, update
+from sqlalchemy.orm import Session, aliased
+
+from connectors.sdk import SendOutcome
+from hub.connections.models import Connection
+from hub.deadletters.models import DeadLetter
+from hub.deliveries.models import Delivery, DeliveryAttempt
+from hub.deliveries.policy import OutcomeClass, RetryPolicy
+from hub.messages.models import Message
+from hub.routes.matching import CompiledRoute
+from hub.routes.models import Route
+from hub.store.committer import AFTER_COMMIT
+from hub.store.identifiers import new_id
+from hub.timestamps import utcnow
+
+NOTIFY_CHANNEL = "crossdock_deliveries"
+PENDING, IN_FLIGHT, DELIVERED, DEAD, DISCARDED = (
+    "pending",
+    "in_flight",
+    "delivered",
+    "dead",
+    "discarded",
+)
+
+
+# --- the outbox -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    seq: int
+    key: str
+    event: dict[str, Any]
+    accepted_at: datetime
+
+
+class Outbox:
+    """Writes one delivery per matching route, in the transaction that stores the message."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[tuple[str, datetime], CompiledRoute] = {}
+        self.wake: list[Any] = []  # callables run after a commit that created deliveries
+
+    def routes(self, session: Session) -> list[CompiledRoute]:
+        # Read in the writing transaction: a route created before this commit gets its
+        # deliveries, whichever process created it.
+        compiled = []
+        for route in session.scalars(select(Route)):
+            key = (route.id, route.updated_at)
+            if key not in self._compiled:
+                self._compiled[key] = CompiledRoute.of(route)
+            compiled.append(self._compiled[key])
+        return compiled
+
+    def enqueue(self, session: Session, messages: Sequence[NewMessage]) -> int:
+        routes = self.routes(session) if messages else []
+        if not routes:
+            return 0
+        now = utcnow()
+        rows = [
+            {
+                "route_id": route.id,
+                "connection_id": route.connection_id,
+                "message_seq": message.seq,
+                "message_key": message.key,
+                "ordering_key": route.key_of(message.event, message.key),
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "accepted_at": message.accepted_at,
+                "created_at": now,
+            }
+            for message in messages
+            for route in routes
+            if route.matches(message.event)
+        ]
+        if rows:
+            session.execute(insert(Delivery), rows)
+            notify(session, self.wake)
+        return len(rows)
+
+
+def notify(session: Session, wake: list[Any]) -> None:
+    """Wake workers once this transaction commits: this process's, and others' on PostgreSQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    session.info[AFTER_COMMIT].extend(wake)
+
+
+# --- claims -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRequest:
+    worker: str
+    limit: int
+    lease_seconds: float
+    # deliveries of these connections are not claimed (this worker has no free slot for them)
+    busy_connections: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    route_id: str
+    route_name: str
+    connection_id: str
+    message_key: str
+    attempt: int
+    accepted_at: datetime
+    event: dict[str, Any]
+    retry: RetryPolicy
+
+
+def _claimable(now: datetime) -> Any:
+    earlier = aliased(Delivery)
+    head_of_key = ~exists().where(
+        earlier.route_id == Delivery.route_id,
+        earlier.ordering_key == Delivery.ordering_key,
+        earlier.id < Delivery.id,
+        or_(
+            earlier.status.in_((PENDING, IN_FLIGHT)),
+            and_(earlier.status == DEAD, Route.on_dead_letter == "block"),
+        ),
+    )
+    due = or_(
+        and_(Delivery.status == PENDING, Delivery.next_attempt_at <= now),
+        and_(Delivery.status == IN_FLIGHT, Delivery.lease_expires_at < now),  # a crashed worker's
+    )
+    breaker_lets_through = or_(Connection.breaker_state == "closed", Connection.opened_until <= now)
+    return and_(due, Route.paused.is_(False), breaker_lets_through, head_of_key)
+
+
+def claim(session: Session, requests: Sequence[ClaimRequest]) -> list[list[Claimed]]:
+    """Claim due deliveries for each request, under a lease. One list of claims per request."""
+    return [_claim_one(session, request) for request in requests]
+
+
+def _claim_one(session: Session, request: ClaimRequest) -> list[Claimed]:
+    now = utcnow()
+    query = (
+        select(Delivery.id, Delivery.connection_id, Connection.breaker_state)
+        .join(Route, Route.id == Delivery.route_id)
+        .join(Connection, Connection.id == Delivery.connection_id)
+        .where(_claimable(now))
+        .order_by(Delivery.id)
+        .limit(request.limit)
+    )
+    if request.busy_connections:
+        query = query.where(Delivery.connection_id.not_in(request.busy_connections))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Delivery, skip_locked=True)
+    chosen: list[int] = []
+    probing: set[str] = set()
+    for delivery_id, connection_id, breaker_state in session.execute(query):
+        if breaker_state != "closed":
+            # Cooled down: let exactly one delivery through as the half-open probe.
+            if connection_id in probing:
+                continue
+            probing.add(connection_id)
+        chosen.append(delivery_id)
+    if not chosen:
+        return []
+    if probing:
+        session.execute(
+            update(Connection)
+            .where(Connection.id.in_(probing))
+            .values(
+                breaker_state="half_open",
+                opened_until=now + timedelta(seconds=request.lease_seconds),
+            )
+        )
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(chosen))
+        .values(
+            status=IN_FLIGHT,
+            lease_owner=request.worker,
+            lease_expires_at=now + timedelta(seconds=request.lease_seconds),
+            attempts=Delivery.attempts + 1,
+            first_attempt_at=func.coalesce(Delivery.first_attempt_at, now),
+        )
+    )
+    rows = session.execute(
+        select(
+            Delivery.id,
+            Delivery.route_id,
+            Route.name,
+            Delivery.connection_id,
+            Delivery.message_key,
+            Delivery.attempts,
+            Delivery.accepted_at,
+            Delivery.event_override,
+            Message.event,
+            Route.max_attempts,
+            Route.initial_delay,
+            Route.multiplier,
+            Route.max_delay,
+            Route.jitter,
+            Route.max_age_seconds,
+        )
+        .join(Route, Route.id == Delivery.route_id)
+        .join(Message, Message.seq == Delivery.message_seq)
+        .where(Delivery.id.in_(chosen))
+        .order_by(Delivery.id)
+    )
+    return [
+        Claimed(
+            id=row.id,
+            route_id=row.route_id,
+            route_name=row.name,
+            connection_id=row.connection_id,
+            message_key=row.message_key,
+            attempt=row.attempts,
+            accepted_at=row.accepted_at,
+            event=orjson.loads(row.event_override or row.event),
+            retry=RetryPolicy(
+                max_attempts=row.max_attempts,
+                initial_delay=row.initial_delay,
+                multiplier=row.multiplier,
+                max_delay=row.max_delay,
+                jitter=row.jitter,
+                max_age=row.max_age_seconds,
+            ),
+        )
+        for row in rows
+    ]
+
+
+# --- results ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class AttemptResult:
+    """What one attempt of a claimed delivery produced, ready to be recorded."""
+
+    claimed: Claimed
+    worker: str
+    outcome: SendOutcome
+    classification: OutcomeClass
+    started_at: datetime
+    finished_at: datetime
+    next_delay: float | None = None  # seconds, for a transient failure that will be retried
+    dead_reason: str | None = None  # permanent | attempts_exhausted | max_age
+    sent: bool = True  # False when the hub gave up before sending (max age)
+    recorded: bool = field(default=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """Whether the result was applied; False when the lease had been lost to another worker."""
+
+    applied: bool
+    status: str
+
+
+def record_results(session: Session, results: Sequence[AttemptResult]) -> list[Recorded]:
+    """Apply attempt results: attempts rows, delivery state, breaker state, dead letters."""
+    out: list[Recorded] = []
+    for result in results:
+        out.append(_record_one(session, result))
+    return out
+
+
+def _record_one(session: Session, result: AttemptResult) -> Recorded:
+    claimed, outcome = result.claimed, result.outcome
+    if result.sent:
+        session.add(
+            DeliveryAttempt(
+                delivery_id=claimed.id,
+                number=claimed.attempt,
+                started_at=result.started_at,
+                finished_at=result.finished_at,
+                duration_ms=(result.finished_at - result.started_at).total_seconds() * 1000,
+                outcome=outcome.kind.value,
+                classification=result.classification.value,
+                status_code=outcome.status_code,
+                error=outcome.error,
+                response_headers=orjson.dumps(dict(outcome.headers)).decode()
+                if outcome.headers
+                else None,
+                response_body=outcome.body_excerpt,
+                retry_after=outcome.retry_after,
+            )
+        )
+    fenced = and_(
+        Delivery.id == claimed.id,
+        Delivery.status == IN_FLIGHT,
+        Delivery.lease_owner == result.worker,
+    )
+    now = result.finished_at
+    if result.classification is OutcomeClass.SUCCESS:
+        values: dict[str, Any] = {"status": DELIVERED, "delivered_at": now}
+    elif result.dead_reason is None:
+        assert result.next_delay is not None
+        values = {"status": PENDING, "next_attempt_at": now + timedelta(seconds=result.next_delay)}
+    else:
+        values = {"status": DEAD}
+    values.update(lease_owner=None, lease_expires_at=None)
+    changed = session.execute(update(Delivery).where(fenced).values(**values))
+    applied = cast(CursorResult[Any], changed).rowcount == 1
+    if not applied:
+        return Recorded(False, "lease-lost")
+    if result.sent:
+        _breaker(session, claimed.connection_id, result.classification, now)
+    if result.dead_reason is not None:
+        _dead_letter(session, result)
+    return Recorded(True, values["status"])
+
+
+def _breaker(
+    session: Session, connection_id: str, classification: OutcomeClass, now: datetime
+) -> None:
+    if classification is OutcomeClass.TRANSIENT:
+        connection = session.get(Connection, connection_id)
+        if connection is None:
+            return
+        connection.consecutive_failures += 1
+        if (
+            connection.breaker_state == "half_open"
+            or connection.consecutive_failures >= connection.breaker_threshold
+        ):
+            connection.breaker_state = "open"
+            connection.opened_until = now + timedelta(seconds=connection.breaker_cooldown_seconds)
+    else:
+        # Success, or a permanent failure: the target answered, so it is up.
+        session.execute(
+            update(Connection)
+            .where(
+                Connection.id == connection_id,
+                or_(Connection.consecutive_failures != 0, Connection.breaker_state != "closed"),
+            )
+            .values(consecutive_failures=0, breaker_state="closed", opened_until=None)
+        )
+
+
+_VOLATILE = re.compile(r"[0-9a-f]{8,}|\d+")
+
+
+def signature_of(
+    error_class: str, status: int | None, connection_id: str, error: str | None
+) -> str:
+    """A grouping key for dead letters with the same cause: numbers and ids are blanked out."""
+    normalised = _VOLATILE.sub("#", (error or "")[:200])
+    digest = hashlib.sha256(f"{connection_id}|{normalised}".encode()).hexdigest()[:10]
+    return f"{error_class}:{status if status is not None else '-'}:{digest}"
+
+
+def _dead_letter(session: Session, result: AttemptResult) -> None:
+    claimed, outcome = result.claimed, result.outcome
+    error_class = outcome.kind.value if result.sent else "max_age"
+    row = session.execute(
+        select(Delivery.ordering_key, Message.type)
+        .join(Message, Message.seq == Delivery.message_seq)
+        .where(Delivery.id == claimed.id)
+    ).one()
+    session.add(
+        DeadLetter(
+            id=new_id("dlq"),
+            direction="outbound",
+            status="open",
+            delivery_id=claimed.id,
+            route_id=claimed.route_id,
+            connection_id=claimed.connection_id,
+            message_key=claimed.message_key,
+            message_type=row.type,
+            ordering_key=row.ordering_key,
+            reason=result.dead_reason,
+            error_class=error_class,
+            signature=signature_of(
+                error_class, outcome.status_code, claimed.connection_id, outcome.error
+            ),
+            error=outcome.error,
+            attempts=claimed.attempt if result.sent else claimed.attempt - 1,
+            last_status=outcome.status_code,
+            last_headers=orjson.dumps(dict(outcome.headers)).decode() if outcome.headers else None,
+            last_body=outcome.body_excerpt,
+            created_at=result.finished_at,
+        )
+    )
+
+
+def counts_by_route(session: Session) -> dict[tuple[str, str], int]:
+    """Deliveries per (route id, status): for reconciliation and metrics."""
+    rows = session.execute(
+        select(Delivery.route_id, Delivery.status, func.count()).group_by(
+            Delivery.route_id, Delivery.status
+        )
+    )
+    return {(route_id, status): count for route_id, status, count in rows}

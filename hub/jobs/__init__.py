@@ -1,0 +1,1 @@
+"""Background jobs (bulk replays, backfills): bounded, resumable, with progress."""

@@ -1,0 +1,1 @@
+"""Routes: which messages go to which connection, in what order, with what retry policy."""

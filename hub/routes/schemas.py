@@ -1,0 +1,89 @@
+"""API shapes of the routes domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.connections.schemas import NAME_PATTERN
+from hub.deliveries.policy import RetryPolicy
+
+TYPE_PATTERN = r"^(\*|[a-z][a-z_]*\.(\*|[a-z][a-z_]*))$"
+
+
+class RouteCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=NAME_PATTERN)
+    connection: str = Field(description="Target connection, by id or name.")
+    types: list[str] = Field(
+        min_length=1,
+        max_length=50,
+        description="Message types to deliver: `receipt.received`, `receipt.*` or `*`.",
+    )
+    filter: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="A JMESPath expression over the CloudEvent; only truthy messages are routed, "
+        "e.g. `data.location.code == 'DC-ATL'`.",
+    )
+    ordering_key: str = Field(
+        default="subject",
+        max_length=256,
+        description="A JMESPath expression over the CloudEvent. Messages with the same key are "
+        "delivered one at a time, in acceptance order. Default: the business document.",
+    )
+    retry: RetryPolicy | None = Field(
+        default=None, description="Default: governance/delivery.yaml."
+    )
+    on_dead_letter: Literal["block", "skip"] = Field(
+        default="block",
+        description="`block`: later messages with the same key wait until the dead letter is "
+        "replayed or discarded. `skip`: they go on.",
+    )
+    paused: bool = False
+
+
+class RouteUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    types: list[str] | None = Field(default=None, min_length=1, max_length=50)
+    filter: str | None = Field(
+        default=None, max_length=2000, description="Empty string removes it."
+    )
+    ordering_key: str | None = Field(default=None, max_length=256)
+    retry: RetryPolicy | None = None
+    on_dead_letter: Literal["block", "skip"] | None = None
+
+
+class RouteOut(BaseModel):
+    id: str
+    name: str
+    connection_id: str
+    connection: str
+    types: list[str]
+    filter: str | None
+    ordering_key: str
+    retry: RetryPolicy
+    on_dead_letter: str
+    paused: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class RoutePage(BaseModel):
+    items: list[RouteOut]
+    next_cursor: str | None
+
+
+class BackfillRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    since: datetime = Field(
+        description="Queue every matching message accepted at or after this time."
+    )
+    until: datetime | None = Field(
+        default=None, description="…and before this time (default: now)."
+    )
