@@ -15,7 +15,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub import __version__
 from hub.clients.service import ClientService
+from hub.connections import endpoints as connections_endpoints
 from hub.contracts import endpoints as contracts_endpoints
+from hub.deliveries import endpoints as deliveries_endpoints
 from hub.errors import (
     InvalidParameters,
     MalformedRequest,
@@ -28,6 +30,7 @@ from hub.messages import endpoints as messages_endpoints
 from hub.openapi import ContractViolationProblem, Problem, problems
 from hub.requests import BodySizeLimit
 from hub.responses import FastJSONResponse, ProblemResponse
+from hub.routes import endpoints as routes_endpoints
 from hub.settings import Settings, get_settings
 from hub.state import build_state
 from hub.store.database import transaction
@@ -85,6 +88,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_endpoints.router)
     app.include_router(messages_endpoints.router)
     app.include_router(contracts_endpoints.router)
+    app.include_router(deliveries_endpoints.router)
+    app.include_router(connections_endpoints.router)
+    app.include_router(routes_endpoints.router)
     _register_problem_schemas(app)
     return app
 

@@ -409,3 +409,26 @@ def counts_by_route(session: Session) -> dict[tuple[str, str], int]:
         )
     )
     return {(route_id, status): count for route_id, status, count in rows}
+
+
+def deliveries_of(
+    session: Session, message_key: str
+) -> list[tuple[Delivery, str, list[DeliveryAttempt]]]:
+    """A message's deliveries with their route names and attempts, oldest first."""
+    rows = list(
+        session.execute(
+            select(Delivery, Route.name)
+            .join(Route, Route.id == Delivery.route_id)
+            .where(Delivery.message_key == message_key)
+            .order_by(Delivery.id)
+        )
+    )
+    attempts: dict[int, list[DeliveryAttempt]] = {}
+    if rows:
+        for attempt in session.scalars(
+            select(DeliveryAttempt)
+            .where(DeliveryAttempt.delivery_id.in_([d.id for d, _ in rows]))
+            .order_by(DeliveryAttempt.delivery_id, DeliveryAttempt.number)
+        ):
+            attempts.setdefault(attempt.delivery_id, []).append(attempt)
+    return [(delivery, route, attempts.get(delivery.id, [])) for delivery, route in rows]

@@ -8,6 +8,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from hub.state import hub_state
+from hub.store.committer import AFTER_COMMIT
 
 
 def read_session(request: Request) -> Iterator[Session]:
@@ -19,9 +20,12 @@ def read_session(request: Request) -> Iterator[Session]:
 def write_session(request: Request) -> Iterator[Session]:
     """A session committed when the endpoint returns without error, rolled back otherwise."""
     with hub_state(request).sessions() as session:
+        session.info[AFTER_COMMIT] = []
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+        for callback in session.info[AFTER_COMMIT]:
+            callback()

@@ -1,0 +1,154 @@
+"""``/v1/connectors`` (what is installed) and ``/v1/connections`` (configured systems)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, Security
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from hub.audit.service import Actor
+from hub.clients.scopes import Scope
+from hub.clients.security import require
+from hub.clients.service import Principal
+from hub.connections.schemas import (
+    ConnectionCreate,
+    ConnectionOut,
+    ConnectionPage,
+    ConnectionUpdate,
+)
+from hub.connections.service import view
+from hub.openapi import problems
+from hub.pagination import decode_cursor, encode_cursor
+from hub.state import hub_state
+from hub.store.sessions import read_session, write_session
+
+router = APIRouter(tags=["connections"])
+
+Admin = Annotated[Principal, Security(require(Scope.ADMIN))]
+Ops = Annotated[Principal, Security(require(Scope.OPS))]
+ConnectionRef = Annotated[str, Path(max_length=128, description="Connection id or name.")]
+
+
+class ConnectorOut(BaseModel):
+    slug: str
+    manifest: dict[str, Any]
+    config_schema: dict[str, Any]
+    secret_fields: list[str]
+
+
+class ConnectorList(BaseModel):
+    items: list[ConnectorOut]
+
+
+def actor(principal: Principal) -> Actor:
+    return Actor(principal.client_id, principal.name)
+
+
+@router.get(
+    "/v1/connectors",
+    summary="Installed connectors",
+    response_model=ConnectorList,
+    responses=problems(401, 403),
+)
+def list_connectors(request: Request, _principal: Ops) -> dict[str, Any]:
+    registry = hub_state(request).connectors
+    return {
+        "items": [
+            {
+                "slug": slug,
+                "manifest": connector.manifest.model_dump(mode="json"),
+                "config_schema": connector.config_model.model_json_schema(),
+                "secret_fields": sorted(connector.config_model.secret_fields()),
+            }
+            for slug, connector in registry.connectors.items()
+        ]
+    }
+
+
+@router.post(
+    "/v1/connections",
+    status_code=201,
+    summary="Create a connection",
+    response_model=ConnectionOut,
+    responses=problems(401, 403, 409, 422),
+)
+def create_connection(
+    request: Request,
+    body: ConnectionCreate,
+    principal: Admin,
+    session: Session = Depends(write_session),
+) -> dict[str, Any]:
+    service = hub_state(request).connections
+    return view(service.create(session, actor(principal), body), service.box)
+
+
+@router.get(
+    "/v1/connections",
+    summary="Connections, by name",
+    response_model=ConnectionPage,
+    responses=problems(401, 403, 422),
+)
+def list_connections(
+    request: Request,
+    _principal: Ops,
+    session: Session = Depends(read_session),
+    after: Annotated[str | None, Query(description="A `next_cursor`.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    service = hub_state(request).connections
+    rows = service.list(session, decode_cursor(after) if after else None, limit)
+    return {
+        "items": [view(c, service.box) for c in rows],
+        "next_cursor": encode_cursor(rows[-1].name) if len(rows) == limit else None,
+    }
+
+
+@router.get(
+    "/v1/connections/{connection}",
+    summary="One connection, with its breaker state",
+    response_model=ConnectionOut,
+    responses=problems(401, 403, 404),
+)
+def get_connection(
+    request: Request,
+    connection: ConnectionRef,
+    _principal: Ops,
+    session: Session = Depends(read_session),
+) -> dict[str, Any]:
+    service = hub_state(request).connections
+    return view(service.get(session, connection), service.box)
+
+
+@router.patch(
+    "/v1/connections/{connection}",
+    summary="Change a connection",
+    response_model=ConnectionOut,
+    responses=problems(401, 403, 404, 422),
+)
+def update_connection(
+    request: Request,
+    connection: ConnectionRef,
+    body: ConnectionUpdate,
+    principal: Admin,
+    session: Session = Depends(write_session),
+) -> dict[str, Any]:
+    service = hub_state(request).connections
+    return view(service.update(session, actor(principal), connection, body), service.box)
+
+
+@router.delete(
+    "/v1/connections/{connection}",
+    status_code=204,
+    summary="Delete a connection",
+    responses=problems(401, 403, 404, 409),
+)
+def delete_connection(
+    request: Request,
+    connection: ConnectionRef,
+    principal: Admin,
+    session: Session = Depends(write_session),
+) -> Response:
+    hub_state(request).connections.delete(session, actor(principal), connection)
+    return Response(status_code=204)

@@ -1,0 +1,38 @@
+"""``/v1/messages/{key}/deliveries``: where a message went, every attempt and its timing."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Security
+from sqlalchemy.orm import Session
+
+from hub.clients.scopes import Scope
+from hub.clients.security import require
+from hub.clients.service import Principal
+from hub.deliveries.schemas import DeliveryList, delivery_view
+from hub.deliveries.store import deliveries_of
+from hub.messages.service import get_message
+from hub.openapi import problems
+from hub.store.sessions import read_session
+
+router = APIRouter(prefix="/v1/messages", tags=["deliveries"])
+
+Reader = Annotated[Principal, Security(require(Scope.MESSAGES_READ))]
+
+
+@router.get(
+    "/{key}/deliveries",
+    summary="A message's deliveries, with every attempt",
+    response_model=DeliveryList,
+    responses=problems(401, 403, 404),
+)
+def list_deliveries(
+    key: str, _principal: Reader, session: Session = Depends(read_session)
+) -> dict[str, Any]:
+    get_message(session, key)  # 404 for an unknown message, not an empty list
+    return {
+        "items": [
+            delivery_view(d, route, attempts) for d, route, attempts in deliveries_of(session, key)
+        ]
+    }
