@@ -159,6 +159,13 @@ def write_result(name: str, payload: dict[str, Any]) -> Path:
     return path
 
 
+def write_text(filename: str, text: str) -> Path:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / filename
+    path.write_text(text)
+    return path
+
+
 def ratio(value: float, baseline: float) -> float:
     return round(value / baseline, 3) if baseline else 0.0
 
@@ -404,7 +411,7 @@ class Options:
 
     duration: float = 10.0
     warmup: float = 2.0
-    rounds: int = 1
+    rounds: int = 3
     connections: int = 64
     concurrency: int = 4
     batch_size: int = 500

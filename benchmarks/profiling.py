@@ -77,6 +77,9 @@ class Profile:
             "threads": share(self.by_thread),
             "own_time": share(self.own),
             "inclusive_time": share(self.inclusive),
+            "inclusive_time_hub": share(
+                Counter({k: v for k, v in self.inclusive.items() if "(hub/" in k})
+            ),
         }
 
 
@@ -107,6 +110,7 @@ def render(profile: dict[str, Any], title: str) -> str:
     for key, heading in (
         ("threads", "by thread"),
         ("own_time", "own time (the function itself, leaf frames)"),
+        ("inclusive_time_hub", "inclusive time of hub/ functions (with what they call)"),
         ("inclusive_time", "inclusive time (the function and what it calls)"),
     ):
         lines.append(f"## {heading}")

@@ -14,12 +14,15 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub import __version__
+from hub.audit import endpoints as audit_endpoints
 from hub.clients.service import ClientService
 from hub.connections import endpoints as connections_endpoints
 from hub.contracts import endpoints as contracts_endpoints
+from hub.deadletters import endpoints as deadletters_endpoints
 from hub.deliveries import endpoints as deliveries_endpoints
 from hub.errors import (
     InvalidParameters,
+    MalformedJSON,
     MalformedRequest,
     MethodNotAllowed,
     NotFound,
@@ -56,7 +59,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with transaction(state.sessions) as session:
                 ClientService().ensure_bootstrap_admin(session, settings.bootstrap_admin_key)
         state.committer.start()
-        worker = asyncio.create_task(state.worker.run()) if settings.worker_enabled else None
+        background = (
+            [asyncio.create_task(state.worker.run()), asyncio.create_task(state.jobs.run())]
+            if settings.worker_enabled
+            else []
+        )
         app.state.hub = state
         logger.info(
             "hub started",
@@ -68,11 +75,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            if worker is not None:
+            if background:
+                state.jobs.stop()
                 await state.worker.stop()
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+                for task in background:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             state.committer.stop()
             state.engine.dispose()
 
@@ -91,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(deliveries_endpoints.router)
     app.include_router(connections_endpoints.router)
     app.include_router(routes_endpoints.router)
+    app.include_router(deadletters_endpoints.router)
+    app.include_router(audit_endpoints.router)
     _register_problem_schemas(app)
     return app
 
@@ -129,6 +140,8 @@ def _install_problem_handlers(app: FastAPI) -> None:
         error: ProblemError
         if exc.status_code == 404:
             error = NotFound(f"nothing at {request.url.path}")
+        elif exc.status_code == 400:
+            error = MalformedJSON(f"the body cannot be read: {exc.detail}")
         elif exc.status_code == 405:
             error = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
         else:
@@ -158,8 +171,11 @@ def _register_problem_schemas(app: FastAPI) -> None:
         # FastAPI documents its own 422 body; ours is a problem document everywhere.
         for path_item in schema.get("paths", {}).values():
             for operation in path_item.values():
-                if "422" in operation.get("responses", {}):
-                    operation["responses"]["422"] = problems(422)[422]
+                responses = operation.get("responses", {})
+                if "422" in responses:
+                    responses["422"] = problems(422)[422]
+                if "requestBody" in operation and "400" not in responses:
+                    responses["400"] = problems(400)[400]
         for fastapi_model in ("HTTPValidationError", "ValidationError"):
             components.pop(fastapi_model, None)
         for model in (Problem, ContractViolationProblem):

@@ -14,9 +14,11 @@ from hub.connections.secrets import SecretBox, secrets_key
 from hub.connections.service import ConnectionService
 from hub.contracts.checker import MessageChecker
 from hub.contracts.registry import ContractRegistry
+from hub.deadletters.service import DeadLetterService, replay_chunk
 from hub.deliveries.policy import DeliveryPolicy, RetryPolicy
-from hub.deliveries.store import Outbox
+from hub.deliveries.store import Outbox, backfill_chunk
 from hub.deliveries.worker import DeliveryWorker
+from hub.jobs.service import JobRunner
 from hub.messages.service import Ingestor
 from hub.messages.store import MessageStore
 from hub.metrics import HubMetrics
@@ -45,6 +47,8 @@ class HubState:
     routes: RouteService
     metrics: HubMetrics
     worker: DeliveryWorker
+    deadletters: DeadLetterService
+    jobs: JobRunner
 
 
 def build_state(settings: Settings) -> HubState:
@@ -76,6 +80,12 @@ def build_state(settings: Settings) -> HubState:
         listen_url=_listen_url(engine),
     )
     outbox.wake.append(worker.wake_from_any_thread())
+    job_runner = JobRunner(
+        committer,
+        {"replay": replay_chunk, "backfill": backfill_chunk},
+        owner=worker.name,
+        wake=[worker.wake_from_any_thread()],
+    )
     return HubState(
         settings=settings,
         engine=engine,
@@ -93,6 +103,8 @@ def build_state(settings: Settings) -> HubState:
         routes=RouteService(RetryPolicy.from_defaults(policy.retry_defaults)),
         metrics=metrics,
         worker=worker,
+        deadletters=DeadLetterService(checker),
+        jobs=job_runner,
     )
 
 

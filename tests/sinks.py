@@ -54,7 +54,7 @@ class Sink:
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the http.server API
+            def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 raw = self.rfile.read(length)
                 headers = {k.lower(): v for k, v in self.headers.items()}
@@ -75,7 +75,10 @@ class Sink:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         assert self._server is not None
         self._server.shutdown()
@@ -91,7 +94,9 @@ class Sink:
         delivery = headers.get("crossdock-delivery-id", "?")
         with self.lock:
             self.in_flight[delivery] = self.in_flight.get(delivery, 0) + 1
-            self.max_in_flight_per_delivery = max(self.max_in_flight_per_delivery, self.in_flight[delivery])
+            self.max_in_flight_per_delivery = max(
+                self.max_in_flight_per_delivery, self.in_flight[delivery]
+            )
             number = len(self.received)
         try:
             if self.delay:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, Security
+from fastapi import APIRouter, Path, Query, Request, Response, Security
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
 from hub.audit.service import Actor
 from hub.clients.scopes import Scope
@@ -22,7 +21,7 @@ from hub.connections.service import view
 from hub.openapi import problems
 from hub.pagination import decode_cursor, encode_cursor
 from hub.state import hub_state
-from hub.store.sessions import read_session, write_session
+from hub.store.sessions import ReadSession, WriteSession
 
 router = APIRouter(tags=["connections"])
 
@@ -78,7 +77,7 @@ def create_connection(
     request: Request,
     body: ConnectionCreate,
     principal: Admin,
-    session: Session = Depends(write_session),
+    session: WriteSession,
 ) -> dict[str, Any]:
     service = hub_state(request).connections
     return view(service.create(session, actor(principal), body), service.box)
@@ -93,7 +92,7 @@ def create_connection(
 def list_connections(
     request: Request,
     _principal: Ops,
-    session: Session = Depends(read_session),
+    session: ReadSession,
     after: Annotated[str | None, Query(description="A `next_cursor`.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
@@ -115,7 +114,7 @@ def get_connection(
     request: Request,
     connection: ConnectionRef,
     _principal: Ops,
-    session: Session = Depends(read_session),
+    session: ReadSession,
 ) -> dict[str, Any]:
     service = hub_state(request).connections
     return view(service.get(session, connection), service.box)
@@ -132,7 +131,7 @@ def update_connection(
     connection: ConnectionRef,
     body: ConnectionUpdate,
     principal: Admin,
-    session: Session = Depends(write_session),
+    session: WriteSession,
 ) -> dict[str, Any]:
     service = hub_state(request).connections
     return view(service.update(session, actor(principal), connection, body), service.box)
@@ -148,7 +147,7 @@ def delete_connection(
     request: Request,
     connection: ConnectionRef,
     principal: Admin,
-    session: Session = Depends(write_session),
+    session: WriteSession,
 ) -> Response:
     hub_state(request).connections.delete(session, actor(principal), connection)
     return Response(status_code=204)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Security
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Security
 
 from hub.clients.scopes import Scope
 from hub.clients.security import require
@@ -14,7 +13,7 @@ from hub.deliveries.schemas import DeliveryList, delivery_view
 from hub.deliveries.store import deliveries_of
 from hub.messages.service import get_message
 from hub.openapi import problems
-from hub.store.sessions import read_session
+from hub.store.sessions import ReadSession
 
 router = APIRouter(prefix="/v1/messages", tags=["deliveries"])
 
@@ -27,9 +26,7 @@ Reader = Annotated[Principal, Security(require(Scope.MESSAGES_READ))]
     response_model=DeliveryList,
     responses=problems(401, 403, 404),
 )
-def list_deliveries(
-    key: str, _principal: Reader, session: Session = Depends(read_session)
-) -> dict[str, Any]:
+def list_deliveries(key: str, _principal: Reader, session: ReadSession) -> dict[str, Any]:
     get_message(session, key)  # 404 for an unknown message, not an empty list
     return {
         "items": [

@@ -27,6 +27,8 @@ from hub.connections.models import Connection
 from hub.deadletters.models import DeadLetter
 from hub.deliveries.models import Delivery, DeliveryAttempt
 from hub.deliveries.policy import OutcomeClass, RetryPolicy
+from hub.jobs.models import Job
+from hub.jobs.service import ChunkResult
 from hub.messages.models import Message
 from hub.routes.matching import CompiledRoute
 from hub.routes.models import Route
@@ -432,3 +434,57 @@ def deliveries_of(
         ):
             attempts.setdefault(attempt.delivery_id, []).append(attempt)
     return [(delivery, route, attempts.get(delivery.id, [])) for delivery, route in rows]
+
+
+def backfill_chunk(
+    session: Session, job: Job, params: dict[str, Any], chunk_size: int
+) -> ChunkResult:
+    """One chunk of a backfill: past messages for one route, skipping those it already has."""
+    route = session.get(Route, params["route_id"])
+    if route is None:
+        return ChunkResult(0, 0, 0, job.cursor, done=True)
+    compiled = CompiledRoute.of(route)
+    after_seq = int(job.cursor or 0)
+    query = (
+        select(Message.seq, Message.key, Message.event, Message.accepted_at)
+        .where(
+            Message.seq > after_seq, Message.accepted_at >= datetime.fromisoformat(params["since"])
+        )
+        .order_by(Message.seq)
+        .limit(chunk_size)
+    )
+    if params.get("until"):
+        query = query.where(Message.accepted_at < datetime.fromisoformat(params["until"]))
+    rows = session.execute(query).all()
+    if not rows:
+        return ChunkResult(0, 0, 0, job.cursor, done=True)
+    already = set(
+        session.scalars(
+            select(Delivery.message_seq).where(
+                Delivery.route_id == route.id, Delivery.message_seq.in_([r.seq for r in rows])
+            )
+        )
+    )
+    now = utcnow()
+    new = []
+    for row in rows:
+        event = orjson.loads(row.event)
+        if row.seq in already or not compiled.matches(event):
+            continue
+        new.append(
+            {
+                "route_id": route.id,
+                "connection_id": route.connection_id,
+                "message_seq": row.seq,
+                "message_key": row.key,
+                "ordering_key": compiled.key_of(event, row.key),
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "accepted_at": row.accepted_at,
+                "created_at": now,
+            }
+        )
+    if new:
+        session.execute(insert(Delivery), new)
+    return ChunkResult(len(rows), len(new), 0, str(rows[-1].seq), done=len(rows) < chunk_size)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Security
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Query, Request, Security
 
 from hub.clients.scopes import Scope
 from hub.clients.security import require
@@ -19,7 +18,7 @@ from hub.openapi import problems
 from hub.requests import read_json
 from hub.responses import FastJSONResponse
 from hub.state import hub_state
-from hub.store.sessions import read_session
+from hub.store.sessions import ReadSession
 
 router = APIRouter(prefix="/v1/messages", tags=["messages"])
 
@@ -129,9 +128,7 @@ async def post_batch(request: Request, principal: Writer) -> FastJSONResponse:
     response_model=StoredMessage,
     responses=problems(401, 403, 404),
 )
-def get_message(
-    key: str, _principal: Reader, session: Session = Depends(read_session)
-) -> dict[str, Any]:
+def get_message(key: str, _principal: Reader, session: ReadSession) -> dict[str, Any]:
     return service.message_view(service.get_message(session, key))
 
 
@@ -148,7 +145,7 @@ def get_message(
 )
 def list_messages(
     _principal: Reader,
-    session: Session = Depends(read_session),
+    session: ReadSession,
     after: Annotated[str | None, Query(description="A `next_cursor` from an earlier page.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     type: Annotated[

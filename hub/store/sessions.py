@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from hub.state import hub_state
@@ -29,3 +30,9 @@ def write_session(request: Request) -> Iterator[Session]:
             raise
         for callback in session.info[AFTER_COMMIT]:
             callback()
+
+
+# scope="function": the commit happens before the response is sent, so a client that got
+# a 2xx and sends its next request at once always finds the first one committed.
+WriteSession = Annotated[Session, Depends(write_session, scope="function")]
+ReadSession = Annotated[Session, Depends(read_session, scope="function")]

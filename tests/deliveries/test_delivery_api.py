@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import orjson
+from sqlalchemy import Engine
 
 from tests.conftest import ADMIN_KEY
 from tests.messages.test_ingest_api import a_valid_event
@@ -101,17 +102,21 @@ def test_bad_connection_and_route_input_is_422(hub: HubServer) -> None:
         unknown = client.post("/v1/connections", json={"name": "x", "connector": "carrier-pigeon"})
         assert unknown.status_code == 422
         bad_config = client.post(
-            "/v1/connections", json={"name": "x", "connector": "webhook", "config": {"url": "not a url"}}
+            "/v1/connections",
+            json={"name": "x", "connector": "webhook", "config": {"url": "not a url"}},
         )
         assert bad_config.status_code == 422
         pointers = {v["pointer"] for v in bad_config.json()["violations"]}
         assert {"/config/url", "/config/signing_secret"} <= pointers
-        no_connection = client.post("/v1/routes", json={"name": "r", "connection": "nope", "types": ["*"]})
+        no_connection = client.post(
+            "/v1/routes", json={"name": "r", "connection": "nope", "types": ["*"]}
+        )
         assert no_connection.status_code == 422
     with Sink() as sink, hub.client(ADMIN_KEY) as client:
         make_route(client, sink)
         bad_filter = client.post(
-            "/v1/routes", json={"name": "r2", "connection": "wms-conn", "types": ["*"], "filter": "data[?"}
+            "/v1/routes",
+            json={"name": "r2", "connection": "wms-conn", "types": ["*"], "filter": "data[?"},
         )
         assert bad_filter.status_code == 422
         assert bad_filter.json()["violations"][0]["pointer"] == "/filter"
@@ -131,3 +136,17 @@ def test_a_paused_route_holds_deliveries_until_resumed(hub: HubServer) -> None:
         assert client.post("/v1/routes/wms/resume").json()["paused"] is False
         [received] = sink.wait_for(1)
         assert received.body["id"] == "held"
+
+
+def test_a_2xx_write_is_committed_before_the_answer(hub: HubServer, engine: Engine) -> None:
+    from sqlalchemy import select
+
+    from hub.routes.models import Route
+
+    with Sink() as sink, hub.client(ADMIN_KEY) as client:
+        for i in range(10):
+            route = make_route(client, sink, name=f"commit-{i}")
+            with engine.connect() as conn:  # another connection, straight after the 201
+                assert (
+                    conn.scalar(select(Route.name).where(Route.id == route["id"])) == f"commit-{i}"
+                )
