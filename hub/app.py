@@ -30,6 +30,7 @@ from hub.errors import (
 )
 from hub.health import endpoints as health_endpoints
 from hub.messages import endpoints as messages_endpoints
+from hub.messages.fastlane import IngestFastLane
 from hub.openapi import ContractViolationProblem, Problem, problems
 from hub.requests import BodySizeLimit
 from hub.responses import FastJSONResponse, ProblemResponse
@@ -93,6 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default_response_class=FastJSONResponse,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    # Outermost, so that the hottest operation skips the whole stack (see its docstring).
+    app.add_middleware(IngestFastLane, state=lambda: getattr(app.state, "hub", None))
     _install_problem_handlers(app)
     app.include_router(health_endpoints.router)
     app.include_router(messages_endpoints.router)

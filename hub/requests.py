@@ -58,20 +58,23 @@ def _counting(inner: Receive, max_bytes: int) -> Receive:
     return receive
 
 
-def media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-
-
-async def read_json(request: Request, accepted_types: tuple[str, ...]) -> Any:
-    """The parsed body, if its content type is one of ``accepted_types`` and it is JSON."""
-    kind = media_type(request)
+def check_media_type(content_type: str | None, accepted_types: tuple[str, ...]) -> None:
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
     if kind not in accepted_types:
         raise UnsupportedMediaType(
             f"send the body as {' or '.join(accepted_types)}; got {kind or 'no content type'}",
             extensions={"accepted": list(accepted_types)},
         )
-    body = await request.body()
+
+
+def parse_json(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise MalformedJSON(f"the body is not valid JSON: {exc}") from None
+
+
+async def read_json(request: Request, accepted_types: tuple[str, ...]) -> Any:
+    """The parsed body, if its content type is one of ``accepted_types`` and it is JSON."""
+    check_media_type(request.headers.get("content-type"), accepted_types)
+    return parse_json(await request.body())

@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hub.clients.scopes import Scope, grants
-from hub.clients.service import Principal
+from hub.clients.service import KeyVerifier, Principal
 from hub.errors import Forbidden, Unauthorized
 from hub.state import hub_state
 
@@ -22,24 +22,30 @@ bearer = HTTPBearer(
 )
 
 
+def authenticate(keys: KeyVerifier, key: str | None, scope: Scope | None) -> Principal:
+    """The caller behind ``key``, if it holds ``scope`` (``None``: any valid key)."""
+    if not key:
+        raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
+    principal = keys.verify(key)
+    if principal is None:
+        raise Unauthorized("the API key is unknown or revoked")
+    if scope is not None and not grants(principal.scopes, scope):
+        raise Forbidden(f"this operation needs the {scope.value!r} scope")
+    return principal
+
+
 def require(scope: Scope | None) -> Callable[..., Awaitable[Principal]]:
     """A dependency that authenticates the caller and, if ``scope`` is given, checks it.
 
     ``None`` means any valid key (reading contracts, for instance).
     """
 
-    async def authenticate(
+    async def dependency(
         request: Request,
         credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     ) -> Principal:
-        if credentials is None:
-            raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
-        principal = hub_state(request).keys.verify(credentials.credentials)
-        if principal is None:
-            raise Unauthorized("the API key is unknown or revoked")
-        if scope is not None and not grants(principal.scopes, scope):
-            raise Forbidden(f"this operation needs the {scope.value!r} scope")
-        return principal
+        key = credentials.credentials if credentials is not None else None
+        return authenticate(hub_state(request).keys, key, scope)
 
-    authenticate.__name__ = f"require_{scope.value.replace(':', '_') if scope else 'any'}"
-    return authenticate
+    dependency.__name__ = f"require_{scope.value.replace(':', '_') if scope else 'any'}"
+    return dependency

@@ -22,14 +22,13 @@ class Delivery(Base):
     __table_args__ = (
         Index("ix_deliveries_due", "status", "next_attempt_at"),
         Index("ix_deliveries_key_order", "route_id", "ordering_key", "id"),
-        Index("ix_deliveries_message_seq", "message_seq"),
+        Index("ix_deliveries_message_key", "message_key"),
         {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(BigIntegerPK, primary_key=True, autoincrement=True)
     route_id: Mapped[str] = mapped_column(ForeignKey("routes.id", ondelete="CASCADE"))
     connection_id: Mapped[str] = mapped_column(String(32))
-    message_seq: Mapped[int] = mapped_column(BigInteger)
     message_key: Mapped[str] = mapped_column(String(32))
     ordering_key: Mapped[str] = mapped_column(String(256))
     status: Mapped[str] = mapped_column(String(16))

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import CursorResult, and_, exists, func, insert, or_, select, text, update
+from sqlalchemy import CursorResult, Table, and_, exists, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from connectors.sdk import SendOutcome
@@ -37,6 +37,7 @@ from hub.store.identifiers import new_id
 from hub.timestamps import utcnow
 
 NOTIFY_CHANNEL = "crossdock_deliveries"
+DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
 PENDING, IN_FLIGHT, DELIVERED, DEAD, DISCARDED = (
     "pending",
     "in_flight",
@@ -51,7 +52,6 @@ PENDING, IN_FLIGHT, DELIVERED, DEAD, DISCARDED = (
 
 @dataclass(frozen=True, slots=True)
 class NewMessage:
-    seq: int
     key: str
     event: dict[str, Any]
     accepted_at: datetime
@@ -84,7 +84,6 @@ class Outbox:
             {
                 "route_id": route.id,
                 "connection_id": route.connection_id,
-                "message_seq": message.seq,
                 "message_key": message.key,
                 "ordering_key": route.key_of(message.event, message.key),
                 "status": PENDING,
@@ -98,7 +97,7 @@ class Outbox:
             if route.matches(message.event)
         ]
         if rows:
-            session.execute(insert(Delivery), rows)
+            session.connection().execute(insert(DELIVERIES), rows)
             notify(session, self.wake)
         return len(rows)
 
@@ -223,7 +222,7 @@ def _claim_one(session: Session, request: ClaimRequest) -> list[Claimed]:
             Route.max_age_seconds,
         )
         .join(Route, Route.id == Delivery.route_id)
-        .join(Message, Message.seq == Delivery.message_seq)
+        .join(Message, Message.key == Delivery.message_key)
         .where(Delivery.id.in_(chosen))
         .order_by(Delivery.id)
     )
@@ -374,7 +373,7 @@ def _dead_letter(session: Session, result: AttemptResult) -> None:
     error_class = outcome.kind.value if result.sent else "max_age"
     row = session.execute(
         select(Delivery.ordering_key, Message.type)
-        .join(Message, Message.seq == Delivery.message_seq)
+        .join(Message, Message.key == Delivery.message_key)
         .where(Delivery.id == claimed.id)
     ).one()
     session.add(
@@ -460,8 +459,8 @@ def backfill_chunk(
         return ChunkResult(0, 0, 0, job.cursor, done=True)
     already = set(
         session.scalars(
-            select(Delivery.message_seq).where(
-                Delivery.route_id == route.id, Delivery.message_seq.in_([r.seq for r in rows])
+            select(Delivery.message_key).where(
+                Delivery.route_id == route.id, Delivery.message_key.in_([r.key for r in rows])
             )
         )
     )
@@ -469,13 +468,12 @@ def backfill_chunk(
     new = []
     for row in rows:
         event = orjson.loads(row.event)
-        if row.seq in already or not compiled.matches(event):
+        if row.key in already or not compiled.matches(event):
             continue
         new.append(
             {
                 "route_id": route.id,
                 "connection_id": route.connection_id,
-                "message_seq": row.seq,
                 "message_key": row.key,
                 "ordering_key": compiled.key_of(event, row.key),
                 "status": PENDING,
@@ -486,5 +484,5 @@ def backfill_chunk(
             }
         )
     if new:
-        session.execute(insert(Delivery), new)
+        session.connection().execute(insert(DELIVERIES), new)
     return ChunkResult(len(rows), len(new), 0, str(rows[-1].seq), done=len(rows) < chunk_size)

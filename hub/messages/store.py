@@ -19,7 +19,9 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, insert, select, tuple_
+from sqlalchemy import Connection, Table, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from hub.contracts.registry import ContractVersion
@@ -29,6 +31,7 @@ from hub.store.identifiers import new_id
 from hub.timestamps import parse_rfc3339, utcnow
 
 _PG_MESSAGE_LOCK = 0x4D534753  # "MSGS"
+MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,55 +100,80 @@ class MessageStore:
 def store_batch(
     session: Session, batch: Sequence[PreparedMessage]
 ) -> tuple[list[Outcome], list[NewMessage]]:
-    """Insert what is new, and say for each item whether it was new, a repeat or a conflict."""
+    """Insert what is new, and say for each item whether it was new, a repeat or a conflict.
+
+    The common case (nothing seen before) costs one statement: an insert that skips rows
+    whose ``source`` + ``id`` exist. Only when it stored fewer rows than it was given does a
+    look-up find which ones were repeats, and of what.
+    """
     if not batch:
         return [], []
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(_pg_lock()))
-    keys = {(p.source, p.event_id) for p in batch}
-    existing: dict[tuple[str, str], tuple[str, str, datetime]] = {}
-    key_list = list(keys)
-    for start in range(0, len(key_list), 500):
-        chunk = key_list[start : start + 500]
-        rows = session.execute(
-            select(
-                Message.source,
-                Message.event_id,
-                Message.key,
-                Message.content_hash,
-                Message.accepted_at,
-            ).where(tuple_(Message.source, Message.event_id).in_(chunk))
-        )
-        for source, event_id, key, content_hash, original_at in rows:
-            existing[(source, event_id)] = (key, content_hash, original_at)
-
+    # Core statements on the session's connection: the ORM's bulk-insert machinery costs
+    # more than the insert itself at these batch sizes.
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(_pg_lock()))
     accepted_at = utcnow()
-    outcomes: list[Outcome] = []
-    new_rows: list[dict[str, Any]] = []
-    new_items: list[PreparedMessage] = []
+    first_of: dict[tuple[str, str], int] = {}
+    rows: list[dict[str, Any]] = []
+    candidates: list[PreparedMessage] = []
     for item in batch:
         idem = (item.source, item.event_id)
-        seen = existing.get(idem)
-        if seen is not None:
-            key, content_hash, original_at = seen
+        if idem not in first_of:  # a repeat within the batch is judged against its first
+            first_of[idem] = len(rows)
+            rows.append({**item.row, "key": new_id("msg"), "accepted_at": accepted_at})
+            candidates.append(item)
+    inserted = connection.execute(_insert_new(connection.dialect.name), rows).rowcount
+    stored_rows = {
+        (r["source"], r["event_id"]): (r["key"], r["content_hash"], accepted_at) for r in rows
+    }
+    if inserted != len(rows):
+        stored_rows.update(_existing(connection, candidates))
+    outcomes: list[Outcome] = []
+    stored: list[NewMessage] = []
+    for item in batch:
+        idem = (item.source, item.event_id)
+        key, content_hash, at = stored_rows[idem]
+        row = rows[first_of[idem]]
+        if key == row["key"] and item is candidates[first_of[idem]]:
+            outcomes.append(Outcome("accepted", key, at))
+            stored.append(NewMessage(key, item.event, at))
+        else:
             status = "duplicate" if content_hash == item.content_hash else "conflict"
-            outcomes.append(Outcome(status, key, original_at))
-            continue
-        key = new_id("msg")
-        new_rows.append({**item.row, "key": key, "accepted_at": accepted_at})
-        new_items.append(item)
-        existing[idem] = (key, item.content_hash, accepted_at)
-        outcomes.append(Outcome("accepted", key, accepted_at))
-    if not new_rows:
-        return outcomes, []
-    inserted = session.execute(
-        insert(Message).returning(Message.seq, sort_by_parameter_order=True), new_rows
-    )
-    stored = [
-        NewMessage(seq, row["key"], item.event, accepted_at)
-        for seq, row, item in zip(inserted.scalars(), new_rows, new_items, strict=True)
-    ]
+            outcomes.append(Outcome(status, key, at))
     return outcomes, stored
+
+
+def _insert_new(dialect: str) -> Any:
+    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(MESSAGES)
+    return statement.on_conflict_do_nothing(index_elements=["source", "event_id"])
+
+
+def _existing(
+    connection: Connection, items: Sequence[PreparedMessage]
+) -> dict[tuple[str, str], tuple[str, str, datetime]]:
+    """The stored key, hash and acceptance time of each item's ``source`` + ``id``."""
+    # One query per source, `source = ? AND event_id IN (…)`: both backends answer it from
+    # the unique index. (A row-value IN over both columns scans the table on SQLite.)
+    ids_by_source: dict[str, set[str]] = {}
+    for item in items:
+        ids_by_source.setdefault(item.source, set()).add(item.event_id)
+    found: dict[tuple[str, str], tuple[str, str, datetime]] = {}
+    for source, id_set in ids_by_source.items():
+        ids = list(id_set)
+        for start in range(0, len(ids), 500):
+            for event_id, key, content_hash, at in connection.execute(
+                select(
+                    MESSAGES.c.event_id,
+                    MESSAGES.c.key,
+                    MESSAGES.c.content_hash,
+                    MESSAGES.c.accepted_at,
+                ).where(
+                    MESSAGES.c.source == source, MESSAGES.c.event_id.in_(ids[start : start + 500])
+                )
+            ):
+                found[(source, event_id)] = (key, content_hash, at)
+    return found
 
 
 def _pg_lock() -> Any:
