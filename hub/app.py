@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -50,7 +50,10 @@ Authenticate with `Authorization: Bearer <key>`. Every error is an RFC 9457
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, on_started: Callable[[], None] | None = None
+) -> FastAPI:
+    """The hub application. ``on_started`` runs once the process state is built."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -66,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             else []
         )
         app.state.hub = state
+        if on_started is not None:
+            on_started()
         logger.info(
             "hub started",
             extra={
@@ -92,6 +97,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         default_response_class=FastJSONResponse,
+        # FastAPI's built-in OpenTelemetry asks the global providers on every request; the
+        # hub propagates trace context in the envelope itself and exports Prometheus metrics.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     # Outermost, so that the hottest operation skips the whole stack (see its docstring).

@@ -38,6 +38,7 @@ from hub.timestamps import utcnow
 
 NOTIFY_CHANNEL = "crossdock_deliveries"
 DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
+ROUTES: Table = Route.__table__  # type: ignore[assignment]
 PENDING, IN_FLIGHT, DELIVERED, DEAD, DISCARDED = (
     "pending",
     "in_flight",
@@ -67,10 +68,15 @@ class Outbox:
     def routes(self, session: Session) -> list[CompiledRoute]:
         # Read in the writing transaction: a route created before this commit gets its
         # deliveries, whichever process created it.
+        # Only ids and versions on the hot path; a route is loaded and compiled once per version.
         compiled = []
-        for route in session.scalars(select(Route)):
-            key = (route.id, route.updated_at)
+        versions = session.connection().execute(select(ROUTES.c.id, ROUTES.c.updated_at)).all()
+        for route_id, updated_at in versions:
+            key = (route_id, updated_at)
             if key not in self._compiled:
+                route = session.get(Route, route_id)
+                if route is None:
+                    continue
                 self._compiled[key] = CompiledRoute.of(route)
             compiled.append(self._compiled[key])
         return compiled
