@@ -10,7 +10,7 @@ schema (:class:`FieldPlan`), so checking a message walks only those fields.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -88,33 +88,65 @@ class FieldPlan:
         return cls(tuple(gs1.items()), tuple(dates))
 
 
-def _values(node: Any, path: Path, pointer: str = "/data") -> Iterator[tuple[str, Any]]:
-    """Every (pointer, value) at ``path`` under ``node``; absent fields yield nothing."""
-    if not path:
-        yield pointer, node
-        return
-    step, rest = path[0], path[1:]
-    if step is EACH:
-        if isinstance(node, list):
-            for index, item in enumerate(node):
-                yield from _values(item, rest, f"{pointer}/{index}")
-    elif isinstance(node, dict) and step in node:
-        assert isinstance(step, str)
-        yield from _values(node[step], rest, f"{pointer}/{step}")
+@dataclass(frozen=True)
+class _Check:
+    rule: str
+    ok: Callable[[str], bool]
+    label: str
 
 
-def _collect(node: Any, path: Path, depth: int, out: list[Any]) -> None:
-    """The values at ``path`` without their pointers: the fast pass for valid messages."""
-    if depth == len(path):
-        out.append(node)
-        return
-    step = path[depth]
-    if step is EACH:
-        if isinstance(node, list):
-            for item in node:
-                _collect(item, path, depth + 1, out)
-    elif isinstance(node, dict) and step in node:
-        _collect(node[step], path, depth + 1, out)
+_GS1 = {
+    kind: _Check(f"{kind}-check-digit", gs1_check_digit_ok, kind.upper())
+    for kind in ("gtin", "gln")
+}
+_DATE = _Check("real-date", real_date, "date")
+
+
+@dataclass
+class _PlanNode:
+    """One level of the plan: checks on this value, then its fields and array items."""
+
+    checks: list[_Check] = field(default_factory=list)
+    fields: dict[str, _PlanNode] = field(default_factory=dict)
+    each: _PlanNode | None = None
+
+    def add(self, path: Path, check: _Check) -> None:
+        node = self
+        for step in path:
+            if step is EACH:
+                node.each = node.each or _PlanNode()
+                node = node.each
+            else:
+                assert isinstance(step, str)
+                node = node.fields.setdefault(step, _PlanNode())
+        node.checks.append(check)
+
+    def run(self, value: Any, trail: list[str | int], found: list[SemanticFinding]) -> None:
+        # One walk over the data for every check, building a pointer only for a failure.
+        for check in self.checks:
+            if isinstance(value, str) and not check.ok(value):
+                pointer = "/data" + "".join(f"/{_escape(str(step))}" for step in trail)
+                message = (
+                    f"{value!r} is not a real date or time"
+                    if check is _DATE
+                    else f"{check.label} {value!r} has a wrong check digit"
+                )
+                found.append((pointer, check.rule, message))
+        if self.each is not None and isinstance(value, list):
+            for index, item in enumerate(value):
+                trail.append(index)
+                self.each.run(item, trail, found)
+                trail.pop()
+        if self.fields and isinstance(value, dict):
+            for key, child in self.fields.items():
+                if key in value:
+                    trail.append(key)
+                    child.run(value[key], trail, found)
+                    trail.pop()
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
 
 
 def unique_line_numbers(_event_type: str, data: dict[str, Any]) -> Iterator[SemanticFinding]:
@@ -206,33 +238,15 @@ class ContractRules:
     def __init__(self, family: str, schema: dict[str, Any]) -> None:
         self.plan = FieldPlan.from_schema(schema)
         self.rules = COMMON_RULES + FAMILY_RULES.get(family, ())
+        self._walk = _PlanNode()
+        for path, kind in self.plan.gs1:
+            self._walk.add(path, _GS1[kind])
+        for path in self.plan.dates:
+            self._walk.add(path, _DATE)
 
     def findings(self, event_type: str, data: dict[str, Any]) -> list[SemanticFinding]:
         found: list[SemanticFinding] = []
-        for path, kind in self.plan.gs1:
-            if not self._all_hold(data, path, gs1_check_digit_ok):
-                found.extend(
-                    (
-                        pointer,
-                        f"{kind}-check-digit",
-                        f"{kind.upper()} {value!r} has a wrong check digit",
-                    )
-                    for pointer, value in _values(data, path)
-                    if isinstance(value, str) and not gs1_check_digit_ok(value)
-                )
-        for path in self.plan.dates:
-            if not self._all_hold(data, path, real_date):
-                found.extend(
-                    (pointer, "real-date", f"{value!r} is not a real date or time")
-                    for pointer, value in _values(data, path)
-                    if isinstance(value, str) and not real_date(value)
-                )
+        self._walk.run(data, [], found)
         for rule in self.rules:
             found.extend(rule(event_type, data))
         return found
-
-    @staticmethod
-    def _all_hold(data: dict[str, Any], path: Path, check: Callable[[str], bool]) -> bool:
-        values: list[Any] = []
-        _collect(data, path, 0, values)
-        return all(check(v) for v in values if isinstance(v, str))
