@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import signal
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import orjson
 import typer
-from rich.console import Console
-from rich.table import Table
-from sqlalchemy.orm import Session
 
 from hub.clients.scopes import ALL_SCOPES
 from hub.clients.service import ClientService
+from hub.console import command_session, command_state, err, fail, out, print_rows
 from hub.contracts.checker import MessageChecker
 from hub.contracts.registry import ContractLoadError, ContractRegistry
+from hub.deadletters import cli as deadletters_cli
 from hub.errors import ProblemError
 from hub.governance.policies import PolicyError
+from hub.routes import cli as routes_cli
 from hub.settings import Settings, get_settings
-from hub.store.database import create_hub_engine, make_sessionmaker, transaction
+from hub.state import HubState
+from hub.store.database import create_hub_engine
 from hub.store.migrate import upgrade
 
 app = typer.Typer(
@@ -34,44 +35,8 @@ contracts_app = typer.Typer(help="Canonical contracts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(clients_app, name="clients")
 app.add_typer(contracts_app, name="contracts")
-
-err = Console(stderr=True, soft_wrap=True)
-
-
-def _print_rows(columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
-    """A table on a terminal; tab-separated lines when piped, so scripts can read them."""
-    console = _out()
-    if console.is_terminal:
-        table = Table(*columns)
-        for row in rows:
-            table.add_row(*row)
-        console.print(table)
-    else:
-        for line in (columns, *rows):
-            print("\t".join(line))
-
-
-def _out() -> Console:
-    return Console(soft_wrap=True)
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code)
-
-
-@contextmanager
-def _session(settings: Settings) -> Iterator[Session]:
-    """One migrated-database transaction for a command; the engine goes away with it."""
-    engine = create_hub_engine(
-        settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
-    )
-    try:
-        upgrade(engine)
-        with transaction(make_sessionmaker(engine)) as session:
-            yield session
-    finally:
-        engine.dispose()
+app.add_typer(routes_cli.app, name="routes")
+app.add_typer(deadletters_cli.app, name="deadletters")
 
 
 @app.command()
@@ -92,7 +57,7 @@ def serve(
         settings.port = port
     configure(settings.log_level)
     new_key: str | None = None
-    with _session(settings) as session:
+    with command_session(settings) as session:
         backend = session.get_bind().dialect.name
         service = ClientService()
         if not settings.bootstrap_admin_key and not service.has_active_admin(session):
@@ -124,6 +89,34 @@ def serve(
     )
 
 
+@app.command()
+def worker() -> None:
+    """Run delivery workers and background jobs, without the API (scale out on PostgreSQL)."""
+    from hub.logs import configure
+
+    settings = get_settings()
+    configure(settings.log_level)
+    with command_state(settings) as state:
+        state.committer.start()
+        err.print(f"Crossdock worker {state.worker.name} on {state.engine.dialect.name}")
+        _tune_garbage_collector()
+        asyncio.run(_run_workers(state))
+
+
+async def _run_workers(state: HubState) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    tasks = [asyncio.create_task(state.worker.run()), asyncio.create_task(state.jobs.run())]
+    await stop.wait()
+    state.jobs.stop()
+    await state.worker.stop()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def _tune_garbage_collector() -> None:
     """Freeze what start-up built and collect less often (a long-running server's usual tuning).
 
@@ -145,7 +138,7 @@ def db_upgrade(revision: str = "head") -> None:
         upgrade(engine, revision)
     finally:
         engine.dispose()
-    _out().print(f"database at {revision} ({engine.dialect.name})")
+    out().print(f"database at {revision} ({engine.dialect.name})")
 
 
 @clients_app.command("create")
@@ -161,12 +154,12 @@ def clients_create(
     """Create a client and print its key (once: only a hash is stored)."""
     wanted = [s.strip() for item in scopes for s in item.replace(",", " ").split() if s.strip()]
     try:
-        with _session(get_settings()) as session:
+        with command_session(get_settings()) as session:
             issued = ClientService().create(session, name=name, scopes=wanted)
     except ProblemError as exc:
-        raise _fail(exc.detail) from None
-    _out().print(f"client {issued.client.name} ({issued.client.id}) scopes: {issued.client.scopes}")
-    _out().print("key (shown only now):")
+        raise fail(exc.detail) from None
+    out().print(f"client {issued.client.name} ({issued.client.id}) scopes: {issued.client.scopes}")
+    out().print("key (shown only now):")
     print(issued.key)
 
 
@@ -175,7 +168,7 @@ def clients_list(
     all_: Annotated[bool, typer.Option("--all", help="Include revoked clients.")] = False,
 ) -> None:
     """List clients (never their keys)."""
-    with _session(get_settings()) as session:
+    with command_session(get_settings()) as session:
         rows = [
             (
                 c.id,
@@ -187,25 +180,25 @@ def clients_list(
             )
             for c in ClientService().list(session, include_revoked=all_)
         ]
-    _print_rows(("id", "name", "key", "scopes", "created", "revoked"), rows)
+    print_rows(("id", "name", "key", "scopes", "created", "revoked"), rows)
 
 
 @clients_app.command("revoke")
 def clients_revoke(name: Annotated[str, typer.Argument(help="Client name or id.")]) -> None:
     """Revoke a client's key. Other hub processes stop accepting it within the auth cache time."""
     try:
-        with _session(get_settings()) as session:
+        with command_session(get_settings()) as session:
             client = ClientService().revoke(session, name)
     except ProblemError as exc:
-        raise _fail(exc.detail) from None
-    _out().print(f"revoked {client.name} ({client.id})")
+        raise fail(exc.detail) from None
+    out().print(f"revoked {client.name} ({client.id})")
 
 
 def _registry(settings: Settings) -> ContractRegistry:
     try:
         return ContractRegistry.load(settings.contracts_path, settings.governance_path)
     except (ContractLoadError, PolicyError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 @contracts_app.command("list")
@@ -223,7 +216,7 @@ def contracts_list() -> None:
         )
         for version in registry.all_versions()
     ]
-    _print_rows(("family", "version", "lifecycle", "dataschema", "events", "examples"), rows)
+    print_rows(("family", "version", "lifecycle", "dataschema", "events", "examples"), rows)
 
 
 @contracts_app.command("validate")
@@ -243,13 +236,13 @@ def contracts_validate(
             continue
         result = checker.check(event)
         if result.ok:
-            _out().print(
+            out().print(
                 f"[green]ok[/green]  {path}  "
                 f"({result.contract.dataschema if result.contract else ''})"
             )
             continue
         failed += 1
-        _out().print(f"[red]invalid[/red]  {path}: {len(result.violations)} violation(s)")
+        out().print(f"[red]invalid[/red]  {path}: {len(result.violations)} violation(s)")
         for v in result.violations:
-            _out().print(f"  {v.pointer or '/'}  [{v.rule}]  {v.message}", markup=False)
+            out().print(f"  {v.pointer or '/'}  [{v.rule}]  {v.message}", markup=False)
     raise typer.Exit(1 if failed else 0)

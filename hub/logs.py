@@ -35,3 +35,5 @@ def configure(level: str = "info") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # One line per outbound request is the delivery attempt log's job, not httpx's.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

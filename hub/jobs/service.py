@@ -130,14 +130,39 @@ class JobRunner:
         self._stopping = True
         self._kick.set()
 
-    async def _work(self, job_id: str) -> None:
+    async def run_one(self, job_id: str, progress: Callable[[int], None] | None = None) -> None:
+        """Take ``job_id`` now and run it to the end here (the CLI's bulk replay)."""
+        [taken] = await self.committer.submit(self._take, [job_id])
+        if not taken:
+            raise NotFound(f"job {job_id} is finished or running elsewhere")
+        await self._work(job_id, progress)
+
+    def _take(self, session: Session, job_ids: Sequence[str]) -> list[bool]:
+        now = utcnow()
+        taken = []
+        for job_id in job_ids:
+            job = session.get(Job, job_id)
+            free = job is not None and (
+                job.status == "pending"
+                or (job.status == "running" and (job.lease_expires_at or now) <= now)
+            )
+            if free and job is not None:
+                job.status, job.lease_owner = "running", self.owner
+                job.started_at = job.started_at or now
+                job.lease_expires_at = now + timedelta(seconds=self.lease_seconds)
+            taken.append(free)
+        return taken
+
+    async def _work(self, job_id: str, progress: Callable[[int], None] | None = None) -> None:
         while not self._stopping:
             try:
-                [finished] = await self.committer.submit(self._chunk, [job_id])
+                [(finished, processed)] = await self.committer.submit(self._chunk, [job_id])
             except Exception as exc:
                 logger.exception("job chunk failed", extra={"job_id": job_id})
                 await self.committer.submit(self._fail, [(job_id, str(exc))])
                 return
+            if progress is not None:
+                progress(processed)
             if finished:
                 return
 
@@ -166,12 +191,12 @@ class JobRunner:
         job.lease_expires_at = now + timedelta(seconds=self.lease_seconds)
         return [job.id]
 
-    def _chunk(self, session: Session, job_ids: Sequence[str]) -> list[bool]:
-        finished = []
+    def _chunk(self, session: Session, job_ids: Sequence[str]) -> list[tuple[bool, int]]:
+        finished: list[tuple[bool, int]] = []
         for job_id in job_ids:
             job = session.get(Job, job_id)
             if job is None or job.status != "running" or job.lease_owner != self.owner:
-                finished.append(True)  # lost the lease: another process has it now
+                finished.append((True, job.processed if job else 0))  # lost the lease
                 continue
             result = self.handlers[job.kind](
                 session, job, orjson.loads(job.params), self.chunk_size
@@ -186,7 +211,7 @@ class JobRunner:
                 job.status, job.finished_at, job.lease_owner = "done", now, None
             if result.succeeded:
                 session.info[AFTER_COMMIT].extend(self.wake)
-            finished.append(result.done)
+            finished.append((result.done, job.processed))
         return finished
 
     def _fail(self, session: Session, items: Sequence[tuple[str, str]]) -> list[None]:
