@@ -32,6 +32,7 @@ from hub.jobs.service import ChunkResult
 from hub.messages.models import Message
 from hub.routes.matching import CompiledRoute
 from hub.routes.models import Route
+from hub.routes.policy import retry_of
 from hub.store.committer import AFTER_COMMIT
 from hub.store.identifiers import new_id
 from hub.timestamps import utcnow
@@ -87,17 +88,7 @@ class Outbox:
             return 0
         now = utcnow()
         rows = [
-            {
-                "route_id": route.id,
-                "connection_id": route.connection_id,
-                "message_key": message.key,
-                "ordering_key": route.key_of(message.event, message.key),
-                "status": PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "accepted_at": message.accepted_at,
-                "created_at": now,
-            }
+            delivery_row(route, message.key, message.event, message.accepted_at, now)
             for message in messages
             for route in routes
             if route.matches(message.event)
@@ -106,6 +97,23 @@ class Outbox:
             session.connection().execute(insert(DELIVERIES), rows)
             notify(session, self.wake)
         return len(rows)
+
+
+def delivery_row(
+    route: CompiledRoute, key: str, event: dict[str, Any], accepted_at: datetime, now: datetime
+) -> dict[str, Any]:
+    """A new pending delivery of message ``key`` along ``route``."""
+    return {
+        "route_id": route.id,
+        "connection_id": route.connection_id,
+        "message_key": key,
+        "ordering_key": route.key_of(event, key),
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "accepted_at": accepted_at,
+        "created_at": now,
+    }
 
 
 def notify(session: Session, wake: list[Any]) -> None:
@@ -242,14 +250,7 @@ def _claim_one(session: Session, request: ClaimRequest) -> list[Claimed]:
             attempt=row.attempts,
             accepted_at=row.accepted_at,
             event=orjson.loads(row.event_override or row.event),
-            retry=RetryPolicy(
-                max_attempts=row.max_attempts,
-                initial_delay=row.initial_delay,
-                multiplier=row.multiplier,
-                max_delay=row.max_delay,
-                jitter=row.jitter,
-                max_age=row.max_age_seconds,
-            ),
+            retry=retry_of(row),
         )
         for row in rows
     ]
@@ -476,19 +477,7 @@ def backfill_chunk(
         event = orjson.loads(row.event)
         if row.key in already or not compiled.matches(event):
             continue
-        new.append(
-            {
-                "route_id": route.id,
-                "connection_id": route.connection_id,
-                "message_key": row.key,
-                "ordering_key": compiled.key_of(event, row.key),
-                "status": PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "accepted_at": row.accepted_at,
-                "created_at": now,
-            }
-        )
+        new.append(delivery_row(compiled, row.key, event, row.accepted_at, now))
     if new:
         session.connection().execute(insert(DELIVERIES), new)
     return ChunkResult(len(rows), len(new), 0, str(rows[-1].seq), done=len(rows) < chunk_size)

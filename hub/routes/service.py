@@ -16,6 +16,7 @@ from hub.deliveries.policy import RetryPolicy
 from hub.errors import AlreadyExists, InUse, InvalidParameters, NotFound
 from hub.routes.matching import InvalidExpression, compile_expression
 from hub.routes.models import Route
+from hub.routes.policy import retry_of
 from hub.routes.schemas import TYPE_PATTERN, RouteCreate, RouteUpdate
 from hub.store.identifiers import new_id
 from hub.timestamps import utcnow
@@ -47,17 +48,6 @@ def _check_expression(pointer: str, expression: str) -> str:
     except InvalidExpression as exc:
         raise _invalid(pointer, "jmespath", f"not a JMESPath expression: {exc}") from None
     return expression
-
-
-def retry_of(route: Route) -> RetryPolicy:
-    return RetryPolicy(
-        max_attempts=route.max_attempts,
-        initial_delay=route.initial_delay,
-        multiplier=route.multiplier,
-        max_delay=route.max_delay,
-        jitter=route.jitter,
-        max_age=route.max_age_seconds,
-    )
 
 
 def _apply_retry(route: Route, policy: RetryPolicy) -> None:
