@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     )
     worker_enabled: bool = Field(default=True, description="Run delivery workers inside `serve`.")
     worker_concurrency: int = Field(default=64, ge=1, le=1024)
-    lease_seconds: float = Field(default=60.0, gt=1)
+    lease_seconds: float = Field(default=60.0, ge=2)
     log_level: str = "info"
 
 

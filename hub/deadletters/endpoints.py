@@ -26,6 +26,7 @@ from hub.deadletters.schemas import (
 )
 from hub.deadletters.service import filtered, view
 from hub.deliveries.schemas import attempt_view
+from hub.deliveries.wakeup import notify
 from hub.jobs import service as jobs
 from hub.openapi import problems
 from hub.pagination import decode_cursor, encode_cursor
@@ -190,7 +191,7 @@ def replay_dead_letter(
 ) -> dict[str, Any]:
     state = hub_state(request)
     letter = state.deadletters.replay(session, actor(principal), letter_id)
-    session.info[AFTER_COMMIT].append(state.worker.wake_from_any_thread())
+    notify(session, [state.worker.wake_from_any_thread()])
     return view(letter)
 
 
@@ -209,5 +210,5 @@ def discard_dead_letter(
 ) -> dict[str, Any]:
     state = hub_state(request)
     letter = state.deadletters.discard(session, actor(principal), letter_id, body.reason)
-    session.info[AFTER_COMMIT].append(state.worker.wake_from_any_thread())
+    notify(session, [state.worker.wake_from_any_thread()])
     return view(letter)

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import CursorResult, Table, and_, exists, func, insert, or_, select, text, update
+from sqlalchemy import CursorResult, Table, and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from connectors.sdk import SendOutcome
@@ -27,17 +27,16 @@ from hub.connections.models import Connection
 from hub.deadletters.models import DeadLetter
 from hub.deliveries.models import Delivery, DeliveryAttempt
 from hub.deliveries.policy import OutcomeClass, RetryPolicy
+from hub.deliveries.wakeup import notify
 from hub.jobs.models import Job
 from hub.jobs.service import ChunkResult
 from hub.messages.models import Message
 from hub.routes.matching import CompiledRoute
 from hub.routes.models import Route
 from hub.routes.policy import retry_of
-from hub.store.committer import AFTER_COMMIT
 from hub.store.identifiers import new_id
 from hub.timestamps import utcnow
 
-NOTIFY_CHANNEL = "crossdock_deliveries"
 DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
 ROUTES: Table = Route.__table__  # type: ignore[assignment]
 PENDING, IN_FLIGHT, DELIVERED, DEAD, DISCARDED = (
@@ -116,13 +115,6 @@ def delivery_row(
     }
 
 
-def notify(session: Session, wake: list[Any]) -> None:
-    """Wake workers once this transaction commits: this process's, and others' on PostgreSQL."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
-    session.info[AFTER_COMMIT].extend(wake)
-
-
 # --- claims -----------------------------------------------------------------------------
 
 
@@ -131,8 +123,10 @@ class ClaimRequest:
     worker: str
     limit: int
     lease_seconds: float
-    # deliveries of these connections are not claimed (this worker has no free slot for them)
-    busy_connections: frozenset[str] = frozenset()
+    # deliveries this worker already has in flight, per connection: a claim never takes a
+    # connection past its `concurrency`
+    in_flight: Mapping[str, int] = field(default_factory=dict)
+    saturated: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,25 +169,33 @@ def claim(session: Session, requests: Sequence[ClaimRequest]) -> list[list[Claim
 def _claim_one(session: Session, request: ClaimRequest) -> list[Claimed]:
     now = utcnow()
     query = (
-        select(Delivery.id, Delivery.connection_id, Connection.breaker_state)
+        select(
+            Delivery.id, Delivery.connection_id, Connection.breaker_state, Connection.concurrency
+        )
         .join(Route, Route.id == Delivery.route_id)
         .join(Connection, Connection.id == Delivery.connection_id)
         .where(_claimable(now))
         .order_by(Delivery.id)
         .limit(request.limit)
     )
-    if request.busy_connections:
-        query = query.where(Delivery.connection_id.not_in(request.busy_connections))
+    # Saturated connections are left out in SQL, so that one connection's backlog cannot
+    # fill every claim and starve the others.
+    if request.saturated:
+        query = query.where(Delivery.connection_id.not_in(request.saturated))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Delivery, skip_locked=True)
     chosen: list[int] = []
     probing: set[str] = set()
-    for delivery_id, connection_id, breaker_state in session.execute(query):
+    taken: dict[str, int] = dict(request.in_flight)
+    for delivery_id, connection_id, breaker_state, concurrency in session.execute(query):
+        if taken.get(connection_id, 0) >= concurrency:
+            continue
         if breaker_state != "closed":
             # Cooled down: let exactly one delivery through as the half-open probe.
             if connection_id in probing:
                 continue
             probing.add(connection_id)
+        taken[connection_id] = taken.get(connection_id, 0) + 1
         chosen.append(delivery_id)
     if not chosen:
         return []

@@ -27,13 +27,13 @@ from hub.connections.models import Connection
 from hub.connections.service import ConnectionService
 from hub.deliveries.policy import DeliveryPolicy, OutcomeClass
 from hub.deliveries.store import (
-    NOTIFY_CHANNEL,
     AttemptResult,
     Claimed,
     ClaimRequest,
     claim,
     record_results,
 )
+from hub.deliveries.wakeup import NOTIFY_CHANNEL
 from hub.metrics import HubMetrics
 from hub.store.committer import GroupCommitter
 from hub.timestamps import utcnow
@@ -49,6 +49,8 @@ def worker_name() -> str:
 class _LiveConnection:
     connector: Connector  # type: ignore[type-arg]
     concurrency: int
+    # Bounds this process's sends to the connection; claimed deliveries beyond it wait here.
+    slots: asyncio.Semaphore
     timeout: float
     version: object
     checked_at: float
@@ -129,13 +131,15 @@ class DeliveryWorker:
                 claimed: list[Claimed] = []
                 if free > 0:
                     self._wake.clear()
-                    busy = frozenset(
-                        cid for cid, n in self._inflight.items() if n >= self._limit(cid)
+                    in_flight = {cid: n for cid, n in self._inflight.items() if n}
+                    saturated = frozenset(
+                        cid for cid, n in in_flight.items() if n >= self._limit(cid)
+                    )
+                    request = ClaimRequest(
+                        self.name, free, self.lease_seconds, in_flight, saturated
                     )
                     try:
-                        [claimed] = await self.committer.submit(
-                            claim, [ClaimRequest(self.name, free, self.lease_seconds, busy)]
-                        )
+                        [claimed] = await self.committer.submit(claim, [request])
                     except Exception:
                         logger.exception("claiming deliveries failed; retrying shortly")
                         await asyncio.sleep(self.idle_seconds)
@@ -192,10 +196,12 @@ class DeliveryWorker:
             return live
         if live is not None:
             await live.connector.aclose()
-        timeout = min(row.timeout_seconds, self.lease_seconds / 2)
+        # A send must end well inside the lease, or another worker could take the delivery over.
+        timeout = min(row.timeout_seconds, self.lease_seconds / 3)
         live = _LiveConnection(
             connector=self.connections.instantiate(row),
             concurrency=row.concurrency,
+            slots=asyncio.Semaphore(row.concurrency),
             timeout=timeout,
             version=row.updated_at,
             checked_at=now,
@@ -241,6 +247,9 @@ class DeliveryWorker:
             self.metrics.attempts.labels(
                 item.connection_id, outcome.kind.value, result.classification.value
             ).inc()
+        if recorded.applied and result.next_delay is not None and self._loop is not None:
+            # Look again when this retry falls due, not only at the next idle poll.
+            self._loop.call_later(result.next_delay, self._wake.set)
         if recorded.applied and recorded.status == "delivered":
             self.delivered += 1
             self.metrics.delivery_latency.labels(item.route_name).observe(
@@ -257,7 +266,8 @@ class DeliveryWorker:
                 route=item.route_name,
                 event=item.event,
             )
-            return await asyncio.wait_for(live.connector.send(message), live.timeout + 1)
+            async with live.slots:
+                return await asyncio.wait_for(live.connector.send(message), live.timeout)
         except TimeoutError as exc:
             return SendOutcome.from_exception(exc)
         except Exception as exc:

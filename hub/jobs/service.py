@@ -20,9 +20,10 @@ import orjson
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from hub.deliveries.wakeup import notify
 from hub.errors import NotFound
 from hub.jobs.models import Job
-from hub.store.committer import AFTER_COMMIT, GroupCommitter
+from hub.store.committer import GroupCommitter
 from hub.store.identifiers import new_id
 from hub.timestamps import utcnow
 
@@ -210,7 +211,7 @@ class JobRunner:
             if result.done:
                 job.status, job.finished_at, job.lease_owner = "done", now, None
             if result.succeeded:
-                session.info[AFTER_COMMIT].extend(self.wake)
+                notify(session, self.wake)
             finished.append((result.done, job.processed))
         return finished
 

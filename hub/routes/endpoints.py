@@ -13,6 +13,7 @@ from hub.clients.security import require
 from hub.clients.service import Principal
 from hub.connections.endpoints import actor
 from hub.deadletters.schemas import JobOut
+from hub.deliveries.wakeup import notify
 from hub.jobs import service as jobs
 from hub.messages.models import Message
 from hub.openapi import problems
@@ -113,7 +114,7 @@ def resume_route(
 ) -> dict[str, Any]:
     state = hub_state(request)
     row = state.routes.set_paused(session, actor(principal), route, False)
-    session.info[AFTER_COMMIT].append(state.worker.wake_from_any_thread())
+    notify(session, [state.worker.wake_from_any_thread()])
     return state.routes.view(session, row)
 
 
