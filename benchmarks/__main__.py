@@ -13,13 +13,28 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import ingest_batch, ingest_single, report, validation
+from benchmarks import (
+    bulk_replay,
+    delivery_latency,
+    delivery_throughput,
+    ingest_batch,
+    ingest_single,
+    report,
+    two_workers,
+    validation,
+    vs_procrastinate,
+)
 from benchmarks.common import BenchmarkError, Options
 
 BENCHMARKS: dict[str, Callable[[Options], dict[str, Any]]] = {
     ingest_single.NAME: ingest_single.run,
     ingest_batch.NAME: ingest_batch.run,
     validation.NAME: validation.run,
+    delivery_throughput.NAME: delivery_throughput.run,
+    delivery_latency.NAME: delivery_latency.run,
+    two_workers.NAME: two_workers.run,
+    bulk_replay.NAME: bulk_replay.run,
+    vs_procrastinate.NAME: vs_procrastinate.run,
 }
 
 
@@ -60,11 +75,30 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--batch-size", type=int, default=defaults.batch_size, help="messages per batch"
     )
+    parser.add_argument(
+        "--backlog",
+        type=int,
+        default=defaults.backlog,
+        help="messages pre-loaded for a drain (delivery benchmarks)",
+    )
+    parser.add_argument(
+        "--delivery-concurrency",
+        type=int,
+        default=defaults.delivery_concurrency,
+        help="deliveries in flight: worker, connection, bare loop, procrastinate",
+    )
+    parser.add_argument(
+        "--dead-letters",
+        type=int,
+        default=defaults.dead_letters,
+        help="dead letters to replay (bulk-replay)",
+    )
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL runs")
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="ingest-single: also sample the hub with py-spy (an extra, unmeasured run)",
+        help="also sample the hub with py-spy (an extra, unmeasured run): ingest-single, "
+        "ingest-batch, delivery-throughput",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument(
@@ -79,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         for name, function in BENCHMARKS.items():
             module = sys.modules[function.__module__]
-            print(f"{name:15} {(module.__doc__ or '').strip().splitlines()[0]}")
+            print(f"{name:20} {(module.__doc__ or '').strip().splitlines()[0]}")
         return 0
     unknown = [n for n in args.names if n not in BENCHMARKS]
     if unknown:
@@ -94,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
         batch_size=args.batch_size,
         postgres=not args.no_postgres,
         profile=args.profile,
+        backlog=args.backlog,
+        delivery_concurrency=args.delivery_concurrency,
+        dead_letters=args.dead_letters,
     )
     status = 0
     for name in args.names or list(BENCHMARKS):

@@ -237,13 +237,11 @@ def _bin(name: str) -> str:
     return found
 
 
-@contextlib.contextmanager
-def hub_server(
-    database_url: str, workdir: Path, *, extra_env: dict[str, str] | None = None
-) -> Iterator[Server]:
-    """``crossdock serve`` as a real subprocess, in ``workdir``, on a free loopback port."""
-    port = free_port()
-    env = _clean_env() | {
+def hub_env(
+    database_url: str, port: int = 0, extra_env: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of a hub process (``serve``, ``worker`` or a CLI command)."""
+    return _clean_env() | {
         "CROSSDOCK_DATABASE_URL": database_url,
         "CROSSDOCK_HOST": "127.0.0.1",
         "CROSSDOCK_PORT": str(port),
@@ -253,8 +251,117 @@ def hub_server(
         "CROSSDOCK_MAPPINGS_PATH": str(REPO / "mappings"),
         **(extra_env or {}),
     }
+
+
+@contextlib.contextmanager
+def hub_server(
+    database_url: str, workdir: Path, *, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """``crossdock serve`` as a real subprocess, in ``workdir``, on a free loopback port."""
+    port = free_port()
+    env = hub_env(database_url, port, extra_env)
     log_path = workdir / f"hub-{port}.log"
     with _started("hub", [_bin("crossdock"), "serve"], env, workdir, port, log_path) as server:
+        yield server
+
+
+WORKER_READY = "Crossdock worker"
+
+
+@contextlib.contextmanager
+def worker_processes(
+    database_url: str,
+    workdir: Path,
+    count: int = 1,
+    *,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 60.0,
+) -> Iterator[list[Server]]:
+    """``count`` ``crossdock worker`` processes (delivery workers and jobs, no API).
+
+    They are all started at once and yielded once every one of them said it runs; a worker
+    has no port (``Server.port`` is 0), its log says when it is ready.
+    """
+    env = hub_env(database_url, 0, extra_env)
+    workers: list[Server] = []
+    try:
+        for number in range(count):
+            log_path = workdir / f"worker-{number}-{uuid.uuid4().hex[:6]}.log"
+            with log_path.open("wb") as log:
+                process = subprocess.Popen(
+                    [_bin("crossdock"), "worker"],
+                    cwd=workdir,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                )
+            workers.append(Server(f"worker {number}", process, 0, log_path))
+        deadline = time.monotonic() + timeout
+        for worker in workers:
+            while WORKER_READY not in worker.log_tail(200):
+                if worker.process.poll() is not None:
+                    raise BenchmarkError(
+                        f"{worker.name} exited with {worker.process.returncode}:\n"
+                        f"{worker.log_tail()}"
+                    )
+                if time.monotonic() > deadline:
+                    raise BenchmarkError(f"{worker.name} did not start in {timeout:.0f} s")
+                time.sleep(0.05)
+        yield workers
+    finally:
+        for worker in workers:
+            worker.stop()
+
+
+def crossdock_command(database_url: str, workdir: Path, *args: str) -> str:
+    """Run one ``crossdock`` CLI command against the database; its output."""
+    try:
+        done = subprocess.run(
+            [_bin("crossdock"), *args],
+            cwd=workdir,
+            env=hub_env(database_url),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BenchmarkError(f"crossdock {' '.join(args)} did not finish: {exc}") from exc
+    if done.returncode != 0:
+        raise BenchmarkError(
+            f"crossdock {' '.join(args)} failed ({done.returncode}):\n{done.stdout}{done.stderr}"
+        )
+    return done.stdout + done.stderr
+
+
+@contextlib.contextmanager
+def python_server(
+    name: str, app: str, workdir: Path, env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """An ASGI app of this folder under uvicorn (uvloop, httptools, one process, no log)."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--workers",
+        "1",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    full_env = _clean_env() | {"PYTHONPATH": str(REPO)} | (env or {})
+    log_path = workdir / f"{name.replace(' ', '-')}-{port}.log"
+    with _started(name, command, full_env, REPO, port, log_path) as server:
         yield server
 
 
@@ -315,7 +422,7 @@ def sqlite_url(workdir: Path) -> str:
     return f"sqlite:///{workdir / 'bench.db'}"
 
 
-def _sqlalchemy_url(url: str) -> str:
+def sqlalchemy_url(url: str) -> str:
     parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -326,7 +433,7 @@ def postgres_available() -> str | None:
     """``None`` if the benchmark PostgreSQL answers, else why not."""
     try:
         engine = create_engine(
-            _sqlalchemy_url(POSTGRES_ADMIN_URL), connect_args={"connect_timeout": 5}
+            sqlalchemy_url(POSTGRES_ADMIN_URL), connect_args={"connect_timeout": 5}
         )
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -337,7 +444,7 @@ def postgres_available() -> str | None:
 
 
 def postgres_settings() -> dict[str, str]:
-    engine = create_engine(_sqlalchemy_url(POSTGRES_ADMIN_URL))
+    engine = create_engine(sqlalchemy_url(POSTGRES_ADMIN_URL))
     try:
         with engine.connect() as conn:
             return {
@@ -349,12 +456,22 @@ def postgres_settings() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh database ``bench_<random>`` on the benchmark server, dropped afterwards."""
+def postgres_database(template: str | None = None) -> Iterator[str]:
+    """A fresh database ``bench_<random>`` on the benchmark server, dropped afterwards.
+
+    With ``template`` (the URL of another benchmark database, which nobody may be connected
+    to), the new database is a copy of it: the same pre-loaded backlog for every run.
+    """
     name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(_sqlalchemy_url(POSTGRES_ADMIN_URL), isolation_level="AUTOCOMMIT")
+    admin = create_engine(sqlalchemy_url(POSTGRES_ADMIN_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        if template is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        else:
+            source = make_url(template).database
+            if not source or not re.fullmatch(r"bench_[0-9a-f]+", source):
+                raise ValueError(template)
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
     try:
         yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     finally:
@@ -367,7 +484,7 @@ def stored_keys(database_url: str, id_prefix: str) -> set[str]:
     """The keys of stored messages whose event id starts with ``id_prefix``."""
     if not re.fullmatch(r"[A-Za-z0-9-]+", id_prefix):
         raise ValueError(id_prefix)
-    engine = create_engine(_sqlalchemy_url(database_url))
+    engine = create_engine(sqlalchemy_url(database_url))
     try:
         with engine.connect() as conn:
             rows = conn.execute(
@@ -380,7 +497,7 @@ def stored_keys(database_url: str, id_prefix: str) -> set[str]:
 
 
 def stored_count(database_url: str) -> int:
-    engine = create_engine(_sqlalchemy_url(database_url))
+    engine = create_engine(sqlalchemy_url(database_url))
     try:
         with engine.connect() as conn:
             return int(conn.execute(text("SELECT count(*) FROM messages")).scalar_one())
@@ -417,6 +534,10 @@ class Options:
     batch_size: int = 500
     postgres: bool = True
     profile: bool = False
+    # the delivery benchmarks
+    backlog: int = 5_000  # messages pre-loaded for a drain
+    delivery_concurrency: int = 64  # deliveries in flight (worker, connection, bare loop)
+    dead_letters: int = 10_000  # bulk-replay
 
 
 def median(values: list[float]) -> float:
@@ -427,3 +548,71 @@ def median(values: list[float]) -> float:
     if len(ordered) % 2:
         return ordered[middle]
     return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+# --- CPU accounting ---------------------------------------------------------------------
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (all its threads) so far; 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU seconds of every process named ``postgres`` on this machine (the server's)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if (entry / "comm").read_text().strip() == "postgres":
+                total += process_cpu_seconds(int(entry.name))
+    return total
+
+
+class CpuMeter:
+    """CPU used between :meth:`start` and :meth:`stop`: the machine, named processes, PostgreSQL.
+
+    Reported in cores (CPU seconds per wall second): on 2 cores, 2.0 is a saturated machine.
+    """
+
+    def __init__(self) -> None:
+        self._pids: dict[str, int] = {}
+        self._start: dict[str, float] = {}
+        self._result: dict[str, float] = {}
+
+    def watch(self, name: str, pid: int) -> None:
+        self._pids[name] = pid
+        if self._start:
+            self._start[name] = process_cpu_seconds(pid)
+
+    def _sample(self) -> dict[str, float]:
+        busy, _ = _cpu_times()
+        sample = {name: process_cpu_seconds(pid) for name, pid in self._pids.items()}
+        sample["postgresql"] = postgres_cpu_seconds()
+        sample["machine_busy_ticks"] = busy / _TICK
+        sample["wall"] = time.monotonic()
+        return sample
+
+    def start(self) -> None:
+        self._start = self._sample()
+
+    def stop(self) -> dict[str, float]:
+        end = self._sample()
+        wall = max(1e-9, end["wall"] - self._start["wall"])
+        self._result = {
+            name: round((end[name] - self._start.get(name, end[name])) / wall, 2)
+            for name in end
+            if name not in ("wall", "machine_busy_ticks")
+        }
+        self._result["machine"] = round(
+            (end["machine_busy_ticks"] - self._start["machine_busy_ticks"]) / wall, 2
+        )
+        self._result["seconds"] = round(wall, 2)
+        return self._result

@@ -16,7 +16,16 @@ from benchmarks.common import BENCH_DIR, RESULTS_DIR
 README = BENCH_DIR / "README.md"
 BEGIN = "<!-- results:begin (written by python -m benchmarks; edit outside these markers) -->"
 END = "<!-- results:end -->"
-ORDER = ("ingest-single", "ingest-batch", "validation")
+ORDER = (
+    "ingest-single",
+    "ingest-batch",
+    "validation",
+    "delivery-throughput",
+    "delivery-latency",
+    "two-workers",
+    "bulk-replay",
+    "vs-procrastinate",
+)
 COLUMNS = ("case", "measured", "baseline (same run)", "ratio", "p99", "target", "met")
 
 

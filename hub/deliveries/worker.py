@@ -89,6 +89,8 @@ class DeliveryWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._inflight: dict[str, int] = {}
         self._live: dict[str, _LiveConnection] = {}
+        self._loading: dict[str, asyncio.Lock] = {}
+        self._background: set[asyncio.Task[None]] = set()
         self.delivered = 0
 
     # -- waking ---------------------------------------------------------------------------
@@ -187,15 +189,26 @@ class DeliveryWorker:
 
     async def _connection(self, connection_id: str) -> _LiveConnection:
         live = self._live.get(connection_id)
+        if live is not None and time.monotonic() - live.checked_at < 5:
+            return live
+        # One load at a time per connection: otherwise every delivery in flight at first
+        # use builds its own connector (and HTTP pool, and concurrency semaphore).
+        lock = self._loading.setdefault(connection_id, asyncio.Lock())
+        async with lock:
+            return await self._refresh(connection_id)
+
+    async def _refresh(self, connection_id: str) -> _LiveConnection:
+        live = self._live.get(connection_id)
         now = time.monotonic()
         if live is not None and now - live.checked_at < 5:
-            return live
+            return live  # another delivery refreshed it while this one waited
         row = await asyncio.to_thread(self._load_connection, connection_id)
         if live is not None and live.version == row.updated_at:
             live.checked_at = now
             return live
         if live is not None:
-            await live.connector.aclose()
+            # Sends may still be using the old connector: close it once they are done.
+            self._retire(live)
         # A send must end well inside the lease, or another worker could take the delivery over.
         timeout = min(row.timeout_seconds, self.lease_seconds / 3)
         live = _LiveConnection(
@@ -208,6 +221,16 @@ class DeliveryWorker:
         )
         self._live[connection_id] = live
         return live
+
+    def _retire(self, live: _LiveConnection) -> None:
+        async def close_after_sends() -> None:
+            for _ in range(live.concurrency):
+                await live.slots.acquire()
+            await live.connector.aclose()
+
+        task = asyncio.create_task(close_after_sends())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _load_connection(self, connection_id: str) -> Connection:
         with self.read_sessions() as session:
