@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +23,7 @@ from hub.clients.models import Client, InstanceSecret
 from hub.clients.scopes import ALL_SCOPES
 from hub.errors import AlreadyExists, InvalidParameters, NotFound
 from hub.store.identifiers import new_id
+from hub.store.named import find
 from hub.timestamps import utcnow
 
 KEY_PREFIX = "cdk_"
@@ -108,9 +108,7 @@ class ClientService:
         return list(session.scalars(query))
 
     def revoke(self, session: Session, name_or_id: str) -> Client:
-        client = session.scalar(
-            select(Client).where((Client.name == name_or_id) | (Client.id == name_or_id))
-        )
+        client = find(session, Client, name_or_id)
         if client is None:
             raise NotFound(f"no client named {name_or_id!r}")
         if client.revoked_at is None:
@@ -131,10 +129,6 @@ class ClientService:
 
     def has_active_admin(self, session: Session) -> bool:
         return any("admin" in c.scope_set for c in self.list(session))
-
-    def find_by_key(self, session: Session, key: str) -> Client | None:
-        key_hash = hash_key(instance_secret(session, _PEPPER_NAME), key)
-        return session.scalar(select(Client).where(Client.key_hash == key_hash))
 
 
 class KeyVerifier:
@@ -185,14 +179,3 @@ class KeyVerifier:
         """Drop every cached verdict (after a revocation in this process)."""
         with self._lock:
             self._cache.clear()
-
-
-def describe(client: Client) -> dict[str, str | list[str] | datetime | None]:
-    return {
-        "id": client.id,
-        "name": client.name,
-        "key_prefix": client.key_prefix,
-        "scopes": sorted(client.scope_set),
-        "created_at": client.created_at,
-        "revoked_at": client.revoked_at,
-    }

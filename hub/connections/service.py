@@ -19,6 +19,7 @@ from hub.connections.secrets import SecretBox
 from hub.deliveries.policy import BreakerDefaults
 from hub.errors import AlreadyExists, InUse, InvalidParameters, NotFound
 from hub.store.identifiers import new_id
+from hub.store.named import find, page_by_name
 from hub.timestamps import utcnow
 
 
@@ -125,20 +126,13 @@ class ConnectionService:
         return connection
 
     def get(self, session: Session, id_or_name: str) -> Connection:
-        connection = session.scalar(
-            select(Connection).where(
-                (Connection.id == id_or_name) | (Connection.name == id_or_name)
-            )
-        )
+        connection = find(session, Connection, id_or_name)
         if connection is None:
             raise NotFound(f"no connection {id_or_name!r}")
         return connection
 
     def list(self, session: Session, after: str | None, limit: int) -> list[Connection]:
-        query = select(Connection).order_by(Connection.name).limit(limit)
-        if after:
-            query = query.where(Connection.name > after)
-        return list(session.scalars(query))
+        return page_by_name(session, Connection, after, limit)
 
     def update(
         self, session: Session, actor: Actor, id_or_name: str, body: ConnectionUpdate

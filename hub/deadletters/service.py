@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from hub.audit.changes import json_changes
@@ -27,6 +27,7 @@ from hub.jobs.service import ChunkResult
 from hub.messages.models import Message
 from hub.messages.service import violation_problem
 from hub.routes.models import Route
+from hub.store.named import find
 from hub.timestamps import utcnow
 
 
@@ -37,8 +38,8 @@ class NotOpen(AlreadyExists):
 
 
 def _resolve(session: Session, model: type[Route] | type[Connection], ref: str) -> str:
-    found = session.scalar(select(model.id).where(or_(model.id == ref, model.name == ref)))
-    return found or ref  # an unknown name simply matches nothing
+    found = find(session, model, ref)
+    return found.id if found else ref  # an unknown name simply matches nothing
 
 
 def filtered(session: Session, filters: DeadLetterFilter) -> Select[DeadLetter]:

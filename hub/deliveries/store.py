@@ -411,16 +411,6 @@ def _dead_letter(session: Session, result: AttemptResult) -> None:
     )
 
 
-def counts_by_route(session: Session) -> dict[tuple[str, str], int]:
-    """Deliveries per (route id, status): for reconciliation and metrics."""
-    rows = session.execute(
-        select(Delivery.route_id, Delivery.status, func.count()).group_by(
-            Delivery.route_id, Delivery.status
-        )
-    )
-    return {(route_id, status): count for route_id, status, count in rows}
-
-
 def deliveries_of(
     session: Session, message_key: str
 ) -> list[tuple[Delivery, str, list[DeliveryAttempt]]]:

@@ -19,6 +19,7 @@ from hub.routes.models import Route
 from hub.routes.policy import retry_of
 from hub.routes.schemas import TYPE_PATTERN, RouteCreate, RouteUpdate
 from hub.store.identifiers import new_id
+from hub.store.named import find, page_by_name
 from hub.timestamps import utcnow
 
 _TYPE = re.compile(TYPE_PATTERN)
@@ -83,11 +84,7 @@ class RouteService:
         self.retry_defaults = retry_defaults
 
     def _connection(self, session: Session, id_or_name: str) -> Connection:
-        connection = session.scalar(
-            select(Connection).where(
-                (Connection.id == id_or_name) | (Connection.name == id_or_name)
-            )
-        )
+        connection = find(session, Connection, id_or_name)
         if connection is None:
             raise _invalid("/connection", "connection-exists", f"no connection {id_or_name!r}")
         return connection
@@ -122,18 +119,13 @@ class RouteService:
         return route
 
     def get(self, session: Session, id_or_name: str) -> Route:
-        route = session.scalar(
-            select(Route).where((Route.id == id_or_name) | (Route.name == id_or_name))
-        )
+        route = find(session, Route, id_or_name)
         if route is None:
             raise NotFound(f"no route {id_or_name!r}")
         return route
 
     def list(self, session: Session, after: str | None, limit: int) -> list[Route]:
-        query = select(Route).order_by(Route.name).limit(limit)
-        if after:
-            query = query.where(Route.name > after)
-        return list(session.scalars(query))
+        return page_by_name(session, Route, after, limit)
 
     def update(self, session: Session, actor: Actor, id_or_name: str, body: RouteUpdate) -> Route:
         route = self.get(session, id_or_name)
