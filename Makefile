@@ -12,10 +12,12 @@ export CROSSDOCK_TEST_POSTGRES_URL
 
 .PHONY: run test lint format bench install clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tests/fixtures/acme-wms-connector/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# A connector shipped as its own distribution: the suite proves the hub finds it.
+	$(BIN)/python -m pip install --quiet ./tests/fixtures/acme-wms-connector
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -30,6 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -70,6 +70,15 @@ def run_wrk(
 ) -> tuple[dict[str, Any], list[str]]:
     """One wrk run; its Lua summary and the keys of the 202 answers."""
     out = workdir / f"wrk-{phase}-{uuid.uuid4().hex[:8]}.json"
+    summary = wrk(url, LUA, [str(template), phase, str(out), ADMIN_KEY], out, duration, connections)
+    keys = out.with_name(out.name + ".keys").read_text().split()
+    return summary, keys
+
+
+def wrk(
+    url: str, script: Path, args: list[str], out: Path, duration: float, connections: int
+) -> dict[str, Any]:
+    """``wrk -t1`` with a Lua ``script`` that writes its JSON summary to ``out``."""
     command = [
         wrk_binary(),
         "-t1",
@@ -79,13 +88,10 @@ def run_wrk(
         WRK_TIMEOUT,
         "--latency",
         "-s",
-        str(LUA),
+        str(script),
         url,
         "--",
-        str(template),
-        phase,
-        str(out),
-        ADMIN_KEY,
+        *args,
     ]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
@@ -94,8 +100,7 @@ def run_wrk(
     if done.returncode != 0 or not out.exists():
         raise BenchmarkError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     summary: dict[str, Any] = orjson.loads(out.read_bytes())
-    keys = out.with_name(out.name + ".keys").read_text().split()
-    return summary, keys
+    return summary
 
 
 def _digest(summary: dict[str, Any]) -> dict[str, Any]:

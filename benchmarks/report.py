@@ -20,6 +20,8 @@ ORDER = (
     "ingest-single",
     "ingest-batch",
     "validation",
+    "mapping",
+    "inbound",
     "delivery-throughput",
     "delivery-latency",
     "two-workers",

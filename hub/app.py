@@ -29,6 +29,7 @@ from hub.errors import (
     ProblemError,
 )
 from hub.health import endpoints as health_endpoints
+from hub.inbound import endpoints as inbound_endpoints
 from hub.messages import endpoints as messages_endpoints
 from hub.messages.fastlane import IngestFastLane
 from hub.openapi import ContractViolationProblem, Problem, problems
@@ -64,7 +65,11 @@ def create_app(
                 ClientService().ensure_bootstrap_admin(session, settings.bootstrap_admin_key)
         state.committer.start()
         background = (
-            [asyncio.create_task(state.worker.run()), asyncio.create_task(state.jobs.run())]
+            [
+                asyncio.create_task(state.worker.run()),
+                asyncio.create_task(state.jobs.run()),
+                asyncio.create_task(state.poller.run()),
+            ]
             if settings.worker_enabled
             else []
         )
@@ -88,6 +93,7 @@ def create_app(
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+            await state.inbound.aclose()
             state.committer.stop()
             state.engine.dispose()
 
@@ -110,6 +116,7 @@ def create_app(
     app.include_router(contracts_endpoints.router)
     app.include_router(deliveries_endpoints.router)
     app.include_router(connections_endpoints.router)
+    app.include_router(inbound_endpoints.router)
     app.include_router(routes_endpoints.router)
     app.include_router(deadletters_endpoints.router)
     app.include_router(audit_endpoints.router)

@@ -14,12 +14,14 @@ import typer
 
 from hub.clients.scopes import ALL_SCOPES
 from hub.clients.service import ClientService
+from hub.connections import cli as connections_cli
 from hub.console import command_session, command_state, err, fail, out, print_rows
 from hub.contracts.checker import MessageChecker
 from hub.contracts.registry import ContractLoadError, ContractRegistry
 from hub.deadletters import cli as deadletters_cli
 from hub.errors import ProblemError
 from hub.governance.policies import PolicyError
+from hub.mappings import cli as mappings_cli
 from hub.routes import cli as routes_cli
 from hub.settings import Settings, get_settings
 from hub.state import HubState
@@ -37,6 +39,9 @@ app.add_typer(clients_app, name="clients")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(routes_cli.app, name="routes")
 app.add_typer(deadletters_cli.app, name="deadletters")
+app.add_typer(mappings_cli.app, name="mappings")
+app.add_typer(connections_cli.connectors_app, name="connectors")
+app.add_typer(connections_cli.connections_app, name="connections")
 
 
 @app.command()
@@ -91,7 +96,7 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Run delivery workers and background jobs, without the API (scale out on PostgreSQL)."""
+    """Run delivery workers, polls and background jobs without the API (scale out on PostgreSQL)."""
     from hub.logs import configure
 
     settings = get_settings()
@@ -108,13 +113,18 @@ async def _run_workers(state: HubState) -> None:
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    tasks = [asyncio.create_task(state.worker.run()), asyncio.create_task(state.jobs.run())]
+    tasks = [
+        asyncio.create_task(state.worker.run()),
+        asyncio.create_task(state.jobs.run()),
+        asyncio.create_task(state.poller.run()),
+    ]
     await stop.wait()
     state.jobs.stop()
     await state.worker.stop()
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+    await state.inbound.aclose()
 
 
 def _tune_garbage_collector() -> None:

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     worker_enabled: bool = Field(default=True, description="Run delivery workers inside `serve`.")
     worker_concurrency: int = Field(default=64, ge=1, le=1024)
     lease_seconds: float = Field(default=60.0, ge=2)
+    poll_sync_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="How often each process re-reads which connections poll, and how often.",
+    )
     log_level: str = "info"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,7 +19,10 @@ from hub.deadletters.service import DeadLetterService, replay_chunk
 from hub.deliveries.policy import DeliveryPolicy, RetryPolicy
 from hub.deliveries.store import Outbox, backfill_chunk
 from hub.deliveries.worker import DeliveryWorker
+from hub.inbound.polling import Poller
+from hub.inbound.service import InboundPipeline
 from hub.jobs.service import JobRunner
+from hub.mappings import MappingRegistry
 from hub.messages.service import Ingestor
 from hub.messages.store import MessageStore
 from hub.metrics import HubMetrics
@@ -49,6 +53,9 @@ class HubState:
     worker: DeliveryWorker
     deadletters: DeadLetterService
     jobs: JobRunner
+    mappings: MappingRegistry
+    inbound: InboundPipeline
+    poller: Poller
 
 
 def build_state(settings: Settings) -> HubState:
@@ -66,13 +73,15 @@ def build_state(settings: Settings) -> HubState:
     with transaction(sessions) as session:
         box = SecretBox(secrets_key(session, settings.secrets_key))
     connectors = ConnectorRegistry.discover()
-    connections = ConnectionService(connectors, box, policy.breaker_defaults)
+    mappings = MappingRegistry.load(settings.mappings_path)
+    connections = ConnectionService(connectors, box, policy.breaker_defaults, mappings)
     metrics = HubMetrics(read_sessions)
     checker = MessageChecker(registry)
     worker = DeliveryWorker(
         committer=committer,
         read_sessions=read_sessions,
         connections=connections,
+        mappings=mappings,
         policy=policy,
         metrics=metrics,
         concurrency=settings.worker_concurrency,
@@ -80,9 +89,17 @@ def build_state(settings: Settings) -> HubState:
         listen_url=_listen_url(engine),
     )
     outbox.wake.append(worker.wake_from_any_thread())
+    store = MessageStore(outbox)
+    inbound = InboundPipeline(
+        checker=checker,
+        mappings=mappings,
+        connections=connections,
+        committer=committer,
+        store=store,
+    )
     job_runner = JobRunner(
         committer,
-        {"replay": replay_chunk, "backfill": backfill_chunk},
+        {"replay": partial(replay_chunk, inbound=inbound), "backfill": backfill_chunk},
         owner=worker.name,
         wake=[worker.wake_from_any_thread()],
     )
@@ -94,17 +111,26 @@ def build_state(settings: Settings) -> HubState:
         registry=registry,
         checker=checker,
         committer=committer,
-        ingestor=Ingestor(checker, committer, MessageStore(outbox)),
+        ingestor=Ingestor(checker, committer, store),
         outbox=outbox,
         keys=KeyVerifier(sessions, read_sessions, settings.auth_cache_seconds),
         delivery_policy=policy,
         connectors=connectors,
         connections=connections,
-        routes=RouteService(RetryPolicy.from_defaults(policy.retry_defaults)),
+        routes=RouteService(RetryPolicy.from_defaults(policy.retry_defaults), mappings),
         metrics=metrics,
         worker=worker,
-        deadletters=DeadLetterService(checker),
+        deadletters=DeadLetterService(checker, inbound),
         jobs=job_runner,
+        mappings=mappings,
+        inbound=inbound,
+        poller=Poller(
+            pipeline=inbound,
+            committer=committer,
+            read_sessions=read_sessions,
+            owner=worker.name,
+            sync_seconds=settings.poll_sync_seconds,
+        ),
     )
 
 

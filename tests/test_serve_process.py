@@ -44,6 +44,7 @@ def test_first_start_creates_an_admin_and_prints_its_key(
     hub.env.pop("CROSSDOCK_BOOTSTRAP_ADMIN_KEY")
     (tmp_path / "contracts").symlink_to(REPO / "contracts")
     (tmp_path / "governance").symlink_to(REPO / "governance")
+    (tmp_path / "mappings").symlink_to(REPO / "mappings")
     processes.append(hub.start())
     assert (tmp_path / "crossdock.db").exists()
     match = re.search(r"(cdk_[A-Za-z0-9_-]{20,})", hub.log())

@@ -23,14 +23,31 @@ Example::
 """
 
 from connectors.sdk.connector import Connector, ConnectorConfig, Manifest, SystemKind
-from connectors.sdk.outbound import OutboundMessage, OutcomeKind, SendOutcome
+from connectors.sdk.inbound import (
+    CANONICAL,
+    CheckResult,
+    InboundRequest,
+    NativeRecord,
+    PollResult,
+    VerificationFailed,
+    Verified,
+)
+from connectors.sdk.outbound import OutboundMessage, OutcomeKind, SendOutcome, parse_retry_after
 
 __all__ = [
+    "CANONICAL",
+    "CheckResult",
     "Connector",
     "ConnectorConfig",
+    "InboundRequest",
     "Manifest",
+    "NativeRecord",
     "OutboundMessage",
     "OutcomeKind",
+    "PollResult",
     "SendOutcome",
     "SystemKind",
+    "VerificationFailed",
+    "Verified",
+    "parse_retry_after",
 ]

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from connectors.sdk.inbound import (
+    CheckResult,
+    InboundRequest,
+    NativeRecord,
+    PollResult,
+    VerificationFailed,
+    Verified,
+)
 from connectors.sdk.outbound import OutboundMessage, SendOutcome
 
 SystemKind = Literal["erp", "wms", "tms", "supplier", "ecommerce", "generic"]
@@ -19,17 +28,32 @@ class Manifest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     slug: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,63}$", description="Stable identifier.")
-    name: str
-    version: str
-    kinds: tuple[SystemKind, ...] = Field(min_length=1)
-    sends: tuple[str, ...] = Field(default=(), description="Message type patterns it can send.")
-    receives: tuple[str, ...] = Field(default=(), description="Message types it can produce.")
-    polls: bool = False
+    name: str = Field(min_length=1)
+    version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?([.-][0-9A-Za-z.-]+)?$")
+    kinds: tuple[SystemKind, ...] = Field(
+        min_length=1, description="The kinds of system it serves."
+    )
+    sends: tuple[str, ...] = Field(
+        default=(), description="Canonical message type patterns it can send (`receipt.*`)."
+    )
+    receives: tuple[str, ...] = Field(
+        default=(), description="Canonical message types its inbound records map to."
+    )
+    polls: bool = Field(default=False, description="Whether it pulls records with `poll`.")
+    mappings: Mapping[str, str] = Field(
+        default_factory=dict,
+        description="Default mapping (a name in `mappings/`) per native record kind; a "
+        "connection can override each one.",
+    )
     description: str = ""
 
 
 class ConnectorConfig(BaseModel):
-    """Base of every connector's config. Fields typed ``SecretStr`` are secrets."""
+    """Base of every connector's config. Fields typed ``SecretStr`` are secrets.
+
+    Secrets are stored encrypted, never returned by the API and never logged; in the
+    published JSON Schema they carry ``"writeOnly": true``.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -57,15 +81,57 @@ ConfigT = TypeVar("ConfigT", bound=ConnectorConfig)
 
 
 class Connector(ABC, Generic[ConfigT]):
-    """One instance serves one connection. Override :meth:`send`; keep it free of retries."""
+    """One instance serves one connection (a configured connector for one real system).
+
+    Override what the manifest promises:
+
+    - :meth:`check` always: can the system be reached with this config?
+    - :meth:`send` when ``manifest.sends`` is not empty: one delivery, one outcome. Never
+      retry inside; the hub owns the retry schedule.
+    - :meth:`verify` and :meth:`parse` when ``manifest.receives`` is not empty: the hub calls
+      them for each request pushed to ``POST /v1/connections/{id}/inbound``.
+    - :meth:`poll` when ``manifest.polls``: one page of records after a cursor.
+
+    Keep secrets out of exceptions and log records; the hub logs exception messages.
+    """
 
     manifest: ClassVar[Manifest]
     config_model: ClassVar[type[ConnectorConfig]]
+    harness: ClassVar[str | None] = None
+    """Where the conformance harness lives (``"package.module:Class"``), for
+    ``crossdock connectors test SLUG``."""
 
     def __init__(self, config: ConfigT, *, timeout: float = 10.0) -> None:
         self.config = config
         self.timeout = timeout
         self._http: httpx.AsyncClient | None = None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.manifest.slug} {self.config.public_dict()!r}>"
+
+    @classmethod
+    def config_schema(cls) -> dict[str, Any]:
+        """The config model as JSON Schema; secret fields are ``writeOnly``."""
+        return cls.config_model.model_json_schema()
+
+    @classmethod
+    def problems(cls) -> list[str]:
+        """What is inconsistent between the manifest and the methods; empty when sound."""
+        found: list[str] = []
+        for promised, method in (
+            (bool(cls.manifest.sends), "send"),
+            (bool(cls.manifest.receives), "verify"),
+            (bool(cls.manifest.receives), "parse"),
+            (cls.manifest.polls, "poll"),
+        ):
+            overridden = getattr(cls, method) is not getattr(Connector, method)
+            if promised and not overridden:
+                found.append(f"the manifest promises {method}() but the class does not define it")
+            if overridden and not promised:
+                found.append(f"{method}() is defined but the manifest does not declare it")
+        if not issubclass(cls.config_model, ConnectorConfig):
+            found.append("config_model must subclass ConnectorConfig")
+        return found
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -75,10 +141,32 @@ class Connector(ABC, Generic[ConfigT]):
         return self._http
 
     @abstractmethod
+    async def check(self) -> CheckResult:
+        """Reach the system with this config and report; do not raise for a failure."""
+
     async def send(self, message: OutboundMessage) -> SendOutcome:
         """Send one delivery and say what happened. Do not raise for expected failures."""
+        return SendOutcome.rejected(f"the {self.manifest.slug} connector does not send")
+
+    def verify(self, request: InboundRequest) -> Verified:
+        """Check that ``request`` is authentic; raise :class:`VerificationFailed` if not."""
+        raise VerificationFailed(f"the {self.manifest.slug} connector does not receive")
+
+    def parse(self, request: InboundRequest) -> Sequence[NativeRecord]:
+        """Turn a verified request into native records. Raise anything if it cannot."""
+        raise NotImplementedError(f"the {self.manifest.slug} connector does not receive")
+
+    def receive(self, request: InboundRequest) -> tuple[Verified, Sequence[NativeRecord]]:
+        """Verify, then parse: what the hub does with a pushed request."""
+        verified = self.verify(request)
+        return verified, self.parse(request)
+
+    async def poll(self, cursor: str | None) -> PollResult:
+        """Read the records after ``cursor`` (``None``: from the start) and the next cursor."""
+        raise NotImplementedError(f"the {self.manifest.slug} connector does not poll")
 
     async def aclose(self) -> None:
+        """Release what the connector holds; the base closes its HTTP client."""
         if self._http is not None:
             await self._http.aclose()
             self._http = None

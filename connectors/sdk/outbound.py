@@ -30,9 +30,10 @@ class OutcomeKind(StrEnum):
 class OutboundMessage:
     """One delivery to send.
 
-    ``event`` is the canonical CloudEvent (a JSON object). ``delivery_id`` is the same on
-    every attempt of this delivery; ``message_key`` is the same for every route the message
-    takes: a target dedupes on it.
+    ``event`` is the canonical CloudEvent (a JSON object). ``payload`` is what the route's
+    mapping made of it (the target system's own shape), or ``None`` when the route has no
+    mapping. ``delivery_id`` is the same on every attempt of this delivery; ``message_key``
+    is the same for every route the message takes: a target dedupes on it.
     """
 
     delivery_id: int
@@ -40,6 +41,7 @@ class OutboundMessage:
     attempt: int
     route: str
     event: Mapping[str, Any]
+    payload: Any = None
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,12 @@ from hub.clients.scopes import Scope
 from hub.clients.security import require
 from hub.clients.service import Principal
 from hub.connections.schemas import (
+    CheckOut,
     ConnectionCreate,
     ConnectionOut,
     ConnectionPage,
     ConnectionUpdate,
 )
-from hub.connections.service import view
 from hub.openapi import problems
 from hub.pagination import decode_cursor, encode_cursor
 from hub.state import hub_state
@@ -58,7 +58,7 @@ def list_connectors(request: Request, _principal: Ops) -> dict[str, Any]:
             {
                 "slug": slug,
                 "manifest": connector.manifest.model_dump(mode="json"),
-                "config_schema": connector.config_model.model_json_schema(),
+                "config_schema": connector.config_schema(),
                 "secret_fields": sorted(connector.config_model.secret_fields()),
             }
             for slug, connector in registry.connectors.items()
@@ -80,7 +80,7 @@ def create_connection(
     session: WriteSession,
 ) -> dict[str, Any]:
     service = hub_state(request).connections
-    return view(service.create(session, actor(principal), body), service.box)
+    return service.view(service.create(session, actor(principal), body))
 
 
 @router.get(
@@ -99,7 +99,7 @@ def list_connections(
     service = hub_state(request).connections
     rows = service.list(session, decode_cursor(after) if after else None, limit)
     return {
-        "items": [view(c, service.box) for c in rows],
+        "items": [service.view(c) for c in rows],
         "next_cursor": encode_cursor(rows[-1].name) if len(rows) == limit else None,
     }
 
@@ -117,7 +117,7 @@ def get_connection(
     session: ReadSession,
 ) -> dict[str, Any]:
     service = hub_state(request).connections
-    return view(service.get(session, connection), service.box)
+    return service.view(service.get(session, connection))
 
 
 @router.patch(
@@ -134,7 +134,7 @@ def update_connection(
     session: WriteSession,
 ) -> dict[str, Any]:
     service = hub_state(request).connections
-    return view(service.update(session, actor(principal), connection, body), service.box)
+    return service.view(service.update(session, actor(principal), connection, body))
 
 
 @router.delete(
@@ -151,3 +151,29 @@ def delete_connection(
 ) -> Response:
     hub_state(request).connections.delete(session, actor(principal), connection)
     return Response(status_code=204)
+
+
+@router.post(
+    "/v1/connections/{connection}/check",
+    summary="Check that the connection's system can be reached",
+    description="Runs the connector's health check with the stored config. A failed check "
+    "is a 200 with `ok: false` and the reason; it changes nothing.",
+    response_model=CheckOut,
+    responses=problems(401, 403, 404),
+)
+async def check_connection(
+    request: Request,
+    connection: ConnectionRef,
+    _principal: Ops,
+) -> dict[str, Any]:
+    state = hub_state(request)
+    with state.read_sessions() as session:
+        row = state.connections.get(session, connection)
+        session.expunge(row)
+    result = await state.connections.check(row)
+    return {
+        "ok": result.ok,
+        "detail": result.detail,
+        "latency_ms": result.latency_ms,
+        "info": dict(result.info),
+    }

@@ -31,5 +31,15 @@ class Connection(Base):
     breaker_state: Mapped[str] = mapped_column(String(16), default="closed")
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     opened_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # JSON object: native record kind -> mapping name, over the connector's defaults.
+    mappings: Mapped[str] = mapped_column(Text, default="{}")
+    # Polling: the schedule, the stored cursor, and a lease so one process polls at a time.
+    poll_interval_seconds: Mapped[float | None] = mapped_column(Float)
+    poll_cursor: Mapped[str | None] = mapped_column(Text)
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    poll_lease_owner: Mapped[str | None] = mapped_column(String(128))
+    poll_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_poll_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

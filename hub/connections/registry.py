@@ -33,6 +33,13 @@ class ConnectorRegistry:
                     "entry point is not a Connector", extra={"entry_point": entry_point.name}
                 )
                 continue
+            problems = connector.problems()
+            if problems:
+                logger.error(
+                    "connector is inconsistent and was not registered",
+                    extra={"entry_point": entry_point.name, "problems": problems},
+                )
+                continue
             found[connector.manifest.slug] = connector
         return cls(dict(sorted(found.items())))
 

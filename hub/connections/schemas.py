@@ -26,6 +26,17 @@ class ConnectionCreate(BaseModel):
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     breaker_threshold: int | None = Field(default=None, ge=1, le=1000)
     breaker_cooldown_seconds: float | None = Field(default=None, gt=0, le=86400)
+    mappings: dict[str, str] = Field(
+        default_factory=dict,
+        description="Mapping (a name in `mappings/`) per native record kind, over the "
+        "connector's defaults.",
+    )
+    poll_interval_seconds: float | None = Field(
+        default=None,
+        ge=1,
+        le=86400,
+        description="Poll this often (connectors that poll). Leave out to not poll.",
+    )
 
 
 class ConnectionUpdate(BaseModel):
@@ -38,12 +49,33 @@ class ConnectionUpdate(BaseModel):
     timeout_seconds: float | None = Field(default=None, gt=0, le=120)
     breaker_threshold: int | None = Field(default=None, ge=1, le=1000)
     breaker_cooldown_seconds: float | None = Field(default=None, gt=0, le=86400)
+    mappings: dict[str, str] | None = Field(
+        default=None, description="Replaces the connection's mapping choices."
+    )
+    poll_interval_seconds: float | None = Field(
+        default=None, ge=0, le=86400, description="0 stops polling."
+    )
 
 
 class Breaker(BaseModel):
     state: str = Field(description="closed, open or half_open.")
     consecutive_failures: int
     opened_until: datetime | None
+
+
+class Polling(BaseModel):
+    interval_seconds: float | None
+    cursor: str | None = Field(description="Where the next poll starts.")
+    next_poll_at: datetime | None
+    last_polled_at: datetime | None
+    last_error: str | None
+
+
+class CheckOut(BaseModel):
+    ok: bool
+    detail: str
+    latency_ms: float | None
+    info: dict[str, Any]
 
 
 class ConnectionOut(BaseModel):
@@ -57,6 +89,8 @@ class ConnectionOut(BaseModel):
     breaker_threshold: int
     breaker_cooldown_seconds: float
     breaker: Breaker
+    mappings: dict[str, str] = Field(description="Mapping per native record kind, effective.")
+    polling: Polling
     created_at: datetime
     updated_at: datetime
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.sdk import Connector, ConnectorConfig
+from connectors.sdk import CheckResult, Connector, ConnectorConfig
 from hub.audit.service import Actor, record
 from hub.connections.models import Connection
 from hub.connections.registry import ConnectorRegistry
@@ -18,6 +20,7 @@ from hub.connections.schemas import ConnectionCreate, ConnectionUpdate
 from hub.connections.secrets import SecretBox
 from hub.deliveries.policy import BreakerDefaults
 from hub.errors import AlreadyExists, InUse, InvalidParameters, NotFound
+from hub.mappings import MappingRegistry
 from hub.store.identifiers import new_id
 from hub.store.named import find, page_by_name
 from hub.timestamps import utcnow
@@ -26,7 +29,7 @@ from hub.timestamps import utcnow
 def _config_problem(exc: ValidationError, connector: str) -> InvalidParameters:
     violations = [
         {
-            "pointer": "/config/" + "/".join(str(p) for p in error["loc"]),
+            "pointer": "/".join(["/config", *(str(p) for p in error["loc"])]),
             "rule": f"config:{error['type']}",
             "message": error["msg"],
         }
@@ -39,7 +42,21 @@ def _config_problem(exc: ValidationError, connector: str) -> InvalidParameters:
     )
 
 
-def view(connection: Connection, box: SecretBox) -> dict[str, Any]:
+def effective_mappings(
+    connection: Connection,
+    connector: type[Connector] | None,  # type: ignore[type-arg]
+) -> dict[str, str]:
+    """The connector's default mapping per record kind, overridden by the connection's."""
+    defaults = dict(connector.manifest.mappings) if connector is not None else {}
+    chosen: dict[str, str] = orjson.loads(connection.mappings or "{}")
+    return {**defaults, **chosen}
+
+
+def view(
+    connection: Connection,
+    box: SecretBox,
+    connector: type[Connector] | None = None,  # type: ignore[type-arg]
+) -> dict[str, Any]:
     return {
         "id": connection.id,
         "name": connection.name,
@@ -55,6 +72,14 @@ def view(connection: Connection, box: SecretBox) -> dict[str, Any]:
             "consecutive_failures": connection.consecutive_failures,
             "opened_until": connection.opened_until,
         },
+        "mappings": effective_mappings(connection, connector),
+        "polling": {
+            "interval_seconds": connection.poll_interval_seconds,
+            "cursor": connection.poll_cursor,
+            "next_poll_at": connection.next_poll_at,
+            "last_polled_at": connection.last_polled_at,
+            "last_error": connection.last_poll_error,
+        },
         "created_at": connection.created_at,
         "updated_at": connection.updated_at,
     }
@@ -67,6 +92,43 @@ class ConnectionService:
     connectors: ConnectorRegistry
     box: SecretBox
     breaker_defaults: BreakerDefaults
+    mappings: MappingRegistry
+
+    def view(self, connection: Connection) -> dict[str, Any]:
+        return view(connection, self.box, self.connectors.get(connection.connector))
+
+    def _check_mappings(self, chosen: dict[str, str]) -> None:
+        unknown = sorted(name for name in chosen.values() if name not in self.mappings.names)
+        if unknown:
+            raise InvalidParameters(
+                f"no mapping named {', '.join(map(repr, unknown))} in mappings/",
+                extensions={
+                    "violations": [
+                        {
+                            "pointer": f"/mappings/{kind}",
+                            "rule": "mapping-exists",
+                            "message": f"unknown mapping {name!r}",
+                        }
+                        for kind, name in sorted(chosen.items())
+                        if name in unknown
+                    ]
+                },
+            )
+
+    def _check_polling(self, slug: str, interval: float | None) -> None:
+        if interval and not self._connector(slug).manifest.polls:
+            raise InvalidParameters(
+                f"the {slug} connector does not poll; leave out poll_interval_seconds",
+                extensions={
+                    "violations": [
+                        {
+                            "pointer": "/poll_interval_seconds",
+                            "rule": "connector-polls",
+                            "message": f"{slug} does not poll",
+                        }
+                    ]
+                },
+            )
 
     def _connector(self, slug: str) -> type[Connector]:  # type: ignore[type-arg]
         connector = self.connectors.get(slug)
@@ -94,6 +156,8 @@ class ConnectionService:
 
     def create(self, session: Session, actor: Actor, body: ConnectionCreate) -> Connection:
         config = self._validated(body.connector, body.config)
+        self._check_mappings(body.mappings)
+        self._check_polling(body.connector, body.poll_interval_seconds)
         if session.scalar(select(Connection.id).where(Connection.name == body.name)):
             raise AlreadyExists(f"a connection named {body.name!r} already exists")
         now = utcnow()
@@ -110,6 +174,9 @@ class ConnectionService:
             or self.breaker_defaults.cooldown_seconds,
             breaker_state="closed",
             consecutive_failures=0,
+            mappings=orjson.dumps(body.mappings).decode(),
+            poll_interval_seconds=body.poll_interval_seconds,
+            next_poll_at=now if body.poll_interval_seconds else None,
             created_at=now,
             updated_at=now,
         )
@@ -121,7 +188,7 @@ class ConnectionService:
             "connection.create",
             "connection",
             connection.id,
-            after=view(connection, self.box),
+            after=self.view(connection),
         )
         return connection
 
@@ -138,7 +205,14 @@ class ConnectionService:
         self, session: Session, actor: Actor, id_or_name: str, body: ConnectionUpdate
     ) -> Connection:
         connection = self.get(session, id_or_name)
-        before = view(connection, self.box)
+        before = self.view(connection)
+        if body.mappings is not None:
+            self._check_mappings(body.mappings)
+            connection.mappings = orjson.dumps(body.mappings).decode()
+        if body.poll_interval_seconds is not None:
+            self._check_polling(connection.connector, body.poll_interval_seconds)
+            connection.poll_interval_seconds = body.poll_interval_seconds or None
+            connection.next_poll_at = utcnow() if body.poll_interval_seconds else None
         if body.config is not None:
             merged = {
                 **orjson.loads(connection.config),
@@ -165,7 +239,7 @@ class ConnectionService:
             "connection",
             connection.id,
             before=before,
-            after=view(connection, self.box),
+            after=self.view(connection),
         )
         return connection
 
@@ -187,9 +261,26 @@ class ConnectionService:
             "connection.delete",
             "connection",
             connection.id,
-            before=view(connection, self.box),
+            before=self.view(connection),
         )
         session.delete(connection)
+
+    async def check(self, connection: Connection, timeout: float | None = None) -> CheckResult:
+        """Run the connector's health check with a fresh instance; never raises."""
+        started = time.perf_counter()
+        try:
+            connector = self.instantiate(connection)
+        except Exception as exc:
+            return CheckResult(ok=False, detail=f"the stored config does not load: {exc}")
+        try:
+            return await asyncio.wait_for(connector.check(), timeout or connection.timeout_seconds)
+        except TimeoutError:
+            elapsed = (time.perf_counter() - started) * 1000
+            return CheckResult(ok=False, detail="the check timed out", latency_ms=round(elapsed, 1))
+        except Exception as exc:
+            return CheckResult(ok=False, detail=f"the check failed: {type(exc).__name__}: {exc}")
+        finally:
+            await connector.aclose()
 
     def instantiate(self, connection: Connection) -> Connector:  # type: ignore[type-arg]
         """A live connector for ``connection``, with its secrets decrypted."""

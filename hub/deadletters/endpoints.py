@@ -24,7 +24,7 @@ from hub.deadletters.schemas import (
     ReplayRequest,
     SignatureGroups,
 )
-from hub.deadletters.service import filtered, view
+from hub.deadletters.service import filtered, inbound_payload, view
 from hub.deliveries.schemas import attempt_view
 from hub.deliveries.wakeup import notify
 from hub.jobs import service as jobs
@@ -159,6 +159,7 @@ def get_dead_letter(
         **view(letter),
         "event": service.event_of(session, letter),
         "history": [attempt_view(a) for a in service.history(session, letter)],
+        "inbound": inbound_payload(letter),
     }
 
 

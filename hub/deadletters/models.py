@@ -1,10 +1,11 @@
-"""Dead letters, outbound (a delivery the hub stopped trying) and, later, inbound."""
+"""Dead letters: outbound (a delivery the hub stopped trying) and inbound (a verified
+payload the hub could not turn into a valid canonical message)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.store.base import Base, UTCDateTime
@@ -42,3 +43,11 @@ class DeadLetter(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolution: Mapped[str | None] = mapped_column(Text)
     replay_delivery_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Inbound only: the verified request as it came (kept whole, so a replay can parse it
+    # again), the sender's delivery id, and the native record that failed, if parsing got
+    # that far (JSON: {"kind", "id", "data"}).
+    raw_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    raw_headers: Mapped[str | None] = mapped_column(Text)
+    source_delivery_id: Mapped[str | None] = mapped_column(String(256))
+    record: Mapped[str | None] = mapped_column(Text)
+    replay_message_key: Mapped[str | None] = mapped_column(String(32))

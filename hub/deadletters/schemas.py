@@ -14,7 +14,10 @@ class DeadLetterOut(BaseModel):
     id: str
     direction: str = Field(description="outbound (a delivery) or inbound (a received payload).")
     status: str = Field(description="open, replayed or discarded.")
-    reason: str = Field(description="permanent, attempts_exhausted or max_age.")
+    reason: str = Field(
+        description="Outbound: permanent, attempts_exhausted or max_age. Inbound: parse_failed, "
+        "mapping_failed, contract_violation or idempotency_conflict."
+    )
     error_class: str
     signature: str = Field(description="Groups dead letters with the same cause.")
     error: str | None
@@ -27,6 +30,13 @@ class DeadLetterOut(BaseModel):
     message_type: str | None
     ordering_key: str | None
     edited: bool
+    source_delivery_id: str | None = Field(
+        description="Inbound: the sender's delivery id (webhook id, file name)."
+    )
+    record_kind: str | None = Field(description="Inbound: the native record kind, if parsed.")
+    replay_message_keys: list[str] = Field(
+        description="Inbound: the messages a successful replay created."
+    )
     created_at: datetime
     resolved_at: datetime | None
     resolution: str | None
@@ -37,6 +47,18 @@ class DeadLetterDetail(DeadLetterOut):
         description="What a replay sends: the edited event, if edited."
     )
     history: list[AttemptOut]
+    inbound: InboundPayload | None = Field(
+        description="Inbound: the verified request as received, and the record that failed."
+    )
+
+
+class InboundPayload(BaseModel):
+    headers: dict[str, str]
+    body: str | None = Field(description="The raw body, if it is UTF-8 text.")
+    body_base64: str | None = Field(description="The raw body in base64, if it is not text.")
+    record: dict[str, Any] | None = Field(
+        description="The native record that failed (`kind`, `id`, `data`), if parsing got there."
+    )
 
 
 class DeadLetterPage(BaseModel):

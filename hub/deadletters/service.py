@@ -6,6 +6,7 @@ its key's order) with a fresh attempt budget; the dead letter is kept, marked re
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,7 +22,8 @@ from hub.deadletters.models import DeadLetter
 from hub.deadletters.schemas import DeadLetterFilter
 from hub.deliveries.models import Delivery, DeliveryAttempt
 from hub.deliveries.store import DISCARDED, PENDING
-from hub.errors import AlreadyExists, NotFound
+from hub.errors import AlreadyExists, NotFound, ProblemError
+from hub.inbound.service import InboundPipeline
 from hub.jobs.models import Job
 from hub.jobs.service import ChunkResult
 from hub.messages.models import Message
@@ -29,6 +31,12 @@ from hub.messages.service import violation_problem
 from hub.routes.models import Route
 from hub.store.named import find
 from hub.timestamps import utcnow
+
+
+class NotEditable(AlreadyExists):
+    status = 409
+    slug = "dead-letter-not-editable"
+    title = "This dead letter cannot be edited"
 
 
 class NotOpen(AlreadyExists):
@@ -70,6 +78,25 @@ def filtered(session: Session, filters: DeadLetterFilter) -> Select[DeadLetter]:
     return query
 
 
+def inbound_payload(letter: DeadLetter) -> dict[str, Any] | None:
+    """The kept request of an inbound dead letter, for the detail view."""
+    if letter.direction != "inbound":
+        return None
+    body: str | None = None
+    body_base64: str | None = None
+    if letter.raw_body is not None:
+        try:
+            body = letter.raw_body.decode()
+        except UnicodeDecodeError:
+            body_base64 = base64.b64encode(letter.raw_body).decode()
+    return {
+        "headers": orjson.loads(letter.raw_headers) if letter.raw_headers else {},
+        "body": body,
+        "body_base64": body_base64,
+        "record": orjson.loads(letter.record) if letter.record else None,
+    }
+
+
 def view(letter: DeadLetter) -> dict[str, Any]:
     last_response = None
     if letter.last_status is not None or letter.last_body is not None:
@@ -95,6 +122,11 @@ def view(letter: DeadLetter) -> dict[str, Any]:
         "message_type": letter.message_type,
         "ordering_key": letter.ordering_key,
         "edited": letter.edited_event is not None,
+        "source_delivery_id": letter.source_delivery_id,
+        "record_kind": orjson.loads(letter.record)["kind"] if letter.record else None,
+        "replay_message_keys": letter.replay_message_key.split(",")
+        if letter.replay_message_key
+        else [],
         "created_at": letter.created_at,
         "resolved_at": letter.resolved_at,
         "resolution": letter.resolution,
@@ -102,8 +134,9 @@ def view(letter: DeadLetter) -> dict[str, Any]:
 
 
 class DeadLetterService:
-    def __init__(self, checker: MessageChecker) -> None:
+    def __init__(self, checker: MessageChecker, inbound: InboundPipeline) -> None:
         self.checker = checker
+        self.inbound = inbound
 
     def page(
         self, session: Session, filters: DeadLetterFilter, after: str | None, limit: int
@@ -187,6 +220,11 @@ class DeadLetterService:
     ) -> DeadLetter:
         """Change the data a replay will send, checked against the message's contract."""
         letter = self._open(session, letter_id)
+        if letter.direction == "inbound":
+            raise NotEditable(
+                "an inbound dead letter holds the payload as its sender sent it; fix the "
+                "mapping (or the connection's mapping choice) and replay it"
+            )
         event = self.event_of(session, letter)
         if event is None:
             raise NotFound(f"dead letter {letter_id} has no message to edit")
@@ -210,7 +248,10 @@ class DeadLetterService:
     def replay(self, session: Session, actor: Actor, letter_id: str) -> DeadLetter:
         letter = self._open(session, letter_id)
         before = view(letter)
-        replay_letters(session, [letter], f"replayed by {actor.name}")
+        if letter.direction == "inbound":
+            replay_inbound(session, self.inbound, letter, f"replayed by {actor.name}")
+        else:
+            replay_letters(session, [letter], f"replayed by {actor.name}")
         record(
             session,
             actor,
@@ -280,10 +321,29 @@ def replay_letters(session: Session, letters: Sequence[DeadLetter], resolution: 
     return len(letters)
 
 
+def replay_inbound(
+    session: Session, inbound: InboundPipeline, letter: DeadLetter, resolution: str
+) -> list[str]:
+    """Run an inbound dead letter through the pipeline again; raises if it still fails."""
+    keys = inbound.replay(session, letter)
+    letter.status, letter.resolved_at, letter.resolution = "replayed", utcnow(), resolution
+    letter.replay_message_key = ",".join(keys)
+    return keys
+
+
 def replay_chunk(
-    session: Session, job: Job, params: dict[str, Any], chunk_size: int
+    session: Session,
+    job: Job,
+    params: dict[str, Any],
+    chunk_size: int,
+    inbound: InboundPipeline | None = None,
 ) -> ChunkResult:
-    """One chunk of a bulk replay job: the next open dead letters matching its filter."""
+    """One chunk of a bulk replay job: the next open dead letters matching its filter.
+
+    Outbound letters go back to their queues together. Inbound ones run through the
+    pipeline one by one, each in a savepoint: one that still fails stays open and counts
+    as failed without undoing the rest of the chunk.
+    """
     limit = int(params["limit"])
     filters = DeadLetterFilter.model_validate({k: v for k, v in params.items() if k != "limit"})
     query = filtered(session, filters.model_copy(update={"status": "open"}))
@@ -295,7 +355,15 @@ def replay_chunk(
         return ChunkResult(0, 0, 0, job.cursor, done=True)
     outbound = [letter for letter in letters if letter.delivery_id is not None]
     replay_letters(session, outbound, f"replayed by job {job.id}")
+    succeeded = len(outbound)
+    for letter in letters:
+        if letter.direction != "inbound" or inbound is None:
+            continue
+        try:
+            with session.begin_nested():
+                replay_inbound(session, inbound, letter, f"replayed by job {job.id}")
+            succeeded += 1
+        except ProblemError:
+            pass
     done = len(letters) < size or job.processed + len(letters) >= limit
-    return ChunkResult(
-        len(letters), len(outbound), len(letters) - len(outbound), letters[-1].id, done
-    )
+    return ChunkResult(len(letters), succeeded, len(letters) - succeeded, letters[-1].id, done)

@@ -140,6 +140,7 @@ class Claimed:
     accepted_at: datetime
     event: dict[str, Any]
     retry: RetryPolicy
+    mapping: str | None = None
 
 
 def _claimable(now: datetime) -> Any:
@@ -236,6 +237,7 @@ def _claim_one(session: Session, request: ClaimRequest) -> list[Claimed]:
             Route.max_delay,
             Route.jitter,
             Route.max_age_seconds,
+            Route.mapping,
         )
         .join(Route, Route.id == Delivery.route_id)
         .join(Message, Message.key == Delivery.message_key)
@@ -253,6 +255,7 @@ def _claim_one(session: Session, request: ClaimRequest) -> list[Claimed]:
             accepted_at=row.accepted_at,
             event=orjson.loads(row.event_override or row.event),
             retry=retry_of(row),
+            mapping=row.mapping,
         )
         for row in rows
     ]

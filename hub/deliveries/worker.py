@@ -34,6 +34,7 @@ from hub.deliveries.store import (
     record_results,
 )
 from hub.deliveries.wakeup import NOTIFY_CHANNEL
+from hub.mappings import MappingError, MappingRegistry
 from hub.metrics import HubMetrics
 from hub.store.committer import GroupCommitter
 from hub.timestamps import utcnow
@@ -65,6 +66,7 @@ class DeliveryWorker:
         committer: GroupCommitter,
         read_sessions: sessionmaker[Session],
         connections: ConnectionService,
+        mappings: MappingRegistry,
         policy: DeliveryPolicy,
         metrics: HubMetrics,
         concurrency: int = 64,
@@ -76,6 +78,7 @@ class DeliveryWorker:
         self.committer = committer
         self.read_sessions = read_sessions
         self.connections = connections
+        self.mappings = mappings
         self.policy = policy
         self.metrics = metrics
         self.concurrency = concurrency
@@ -282,12 +285,24 @@ class DeliveryWorker:
     async def _send(self, item: Claimed) -> SendOutcome:
         try:
             live = await self._connection(item.connection_id)
+            payload = None
+            if item.mapping is not None:
+                try:
+                    payload = self.mappings.get(item.mapping).apply(item.event)
+                except (MappingError, KeyError) as exc:
+                    detail = (
+                        f"mapping {item.mapping!r} is missing"
+                        if isinstance(exc, KeyError)
+                        else str(exc)
+                    )
+                    return SendOutcome.mapping_error(detail)
             message = OutboundMessage(
                 delivery_id=item.id,
                 message_key=item.message_key,
                 attempt=item.attempt,
                 route=item.route_name,
                 event=item.event,
+                payload=payload,
             )
             async with live.slots:
                 return await asyncio.wait_for(live.connector.send(message), live.timeout)

@@ -49,6 +49,9 @@ def create(
     max_delay: RetryOption = None,
     jitter: RetryOption = None,
     max_age: RetryOption = None,
+    mapping: Annotated[
+        str | None, typer.Option(help="A mapping in mappings/ to the target's own shape.")
+    ] = None,
     paused: Annotated[bool, typer.Option(help="Create it paused.")] = False,
 ) -> None:
     """Create a route."""
@@ -70,6 +73,7 @@ def create(
                     "max_age": max_age,
                 }
             ),
+            mapping=mapping,
             paused=paused,
         )
         with command_state(get_settings()) as state, state.sessions.begin() as session:

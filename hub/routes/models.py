@@ -27,6 +27,8 @@ class Route(Base):
     jitter: Mapped[float] = mapped_column(Float)
     max_age_seconds: Mapped[float] = mapped_column(Float)
     on_dead_letter: Mapped[str] = mapped_column(String(8))
+    # A mapping (name in mappings/) from the canonical message to the target's own shape.
+    mapping: Mapped[str | None] = mapped_column(String(128))
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

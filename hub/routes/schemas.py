@@ -43,6 +43,11 @@ class RouteCreate(BaseModel):
         description="`block`: later messages with the same key wait until the dead letter is "
         "replayed or discarded. `skip`: they go on.",
     )
+    mapping: str | None = Field(
+        default=None,
+        description="A mapping in `mappings/` that turns each canonical message into the "
+        "target's own shape before it is sent; the connector gets both.",
+    )
     paused: bool = False
 
 
@@ -56,6 +61,7 @@ class RouteUpdate(BaseModel):
     ordering_key: str | None = Field(default=None, max_length=256)
     retry: RetryPolicy | None = None
     on_dead_letter: Literal["block", "skip"] | None = None
+    mapping: str | None = Field(default=None, description="Empty string removes it.")
 
 
 class RouteOut(BaseModel):
@@ -68,6 +74,7 @@ class RouteOut(BaseModel):
     ordering_key: str
     retry: RetryPolicy
     on_dead_letter: str
+    mapping: str | None
     paused: bool
     created_at: datetime
     updated_at: datetime

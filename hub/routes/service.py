@@ -14,6 +14,7 @@ from hub.connections.models import Connection
 from hub.deliveries.models import Delivery
 from hub.deliveries.policy import RetryPolicy
 from hub.errors import AlreadyExists, InUse, InvalidParameters, NotFound
+from hub.mappings import MappingRegistry
 from hub.routes.matching import InvalidExpression, compile_expression
 from hub.routes.models import Route
 from hub.routes.policy import retry_of
@@ -71,6 +72,7 @@ def view(route: Route, connection_name: str) -> dict[str, Any]:
         "ordering_key": route.ordering_key,
         "retry": retry_of(route).model_dump(),
         "on_dead_letter": route.on_dead_letter,
+        "mapping": route.mapping,
         "paused": route.paused,
         "created_at": route.created_at,
         "updated_at": route.updated_at,
@@ -80,8 +82,14 @@ def view(route: Route, connection_name: str) -> dict[str, Any]:
 class RouteService:
     """Routes CRUD. Methods take the caller's session; the caller commits."""
 
-    def __init__(self, retry_defaults: RetryPolicy) -> None:
+    def __init__(self, retry_defaults: RetryPolicy, mappings: MappingRegistry) -> None:
         self.retry_defaults = retry_defaults
+        self.mappings = mappings
+
+    def _mapping(self, name: str) -> str:
+        if name not in self.mappings.names:
+            raise _invalid("/mapping", "mapping-exists", f"no mapping named {name!r} in mappings/")
+        return name
 
     def _connection(self, session: Session, id_or_name: str) -> Connection:
         connection = find(session, Connection, id_or_name)
@@ -106,6 +114,7 @@ class RouteService:
             filter=_check_expression("/filter", body.filter) if body.filter else None,
             ordering_key=_check_expression("/ordering_key", body.ordering_key),
             on_dead_letter=body.on_dead_letter,
+            mapping=self._mapping(body.mapping) if body.mapping else None,
             paused=body.paused,
             created_at=now,
             updated_at=now,
@@ -140,6 +149,8 @@ class RouteService:
             _apply_retry(route, body.retry)
         if body.on_dead_letter is not None:
             route.on_dead_letter = body.on_dead_letter
+        if body.mapping is not None:
+            route.mapping = self._mapping(body.mapping) if body.mapping else None
         route.updated_at = utcnow()
         record(
             session,

@@ -5,6 +5,7 @@ from hub.clients.models import Client, InstanceSecret
 from hub.connections.models import Connection
 from hub.deadletters.models import DeadLetter
 from hub.deliveries.models import Delivery, DeliveryAttempt
+from hub.inbound.models import InboundReceipt
 from hub.jobs.models import Job
 from hub.messages.models import Message
 from hub.routes.models import Route
@@ -18,6 +19,7 @@ __all__ = [
     "DeadLetter",
     "Delivery",
     "DeliveryAttempt",
+    "InboundReceipt",
     "InstanceSecret",
     "Job",
     "Message",

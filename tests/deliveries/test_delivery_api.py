@@ -107,7 +107,15 @@ def test_bad_connection_and_route_input_is_422(hub: HubServer) -> None:
         )
         assert bad_config.status_code == 422
         pointers = {v["pointer"] for v in bad_config.json()["violations"]}
-        assert {"/config/url", "/config/signing_secret"} <= pointers
+        assert pointers == {"/config/url"}
+        unsigned = client.post(
+            "/v1/connections",
+            json={"name": "x", "connector": "webhook", "config": {"url": "http://127.0.0.1:9/"}},
+        )
+        assert unsigned.status_code == 422
+        [violation] = unsigned.json()["violations"]
+        assert violation["pointer"] == "/config"
+        assert "signing_secret is required" in violation["message"]
         no_connection = client.post(
             "/v1/routes", json={"name": "r", "connection": "nope", "types": ["*"]}
         )

@@ -1,0 +1,1 @@
+"""Inbound flows: requests pushed to a connection, and records pulled by polling."""
