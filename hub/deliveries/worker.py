@@ -287,6 +287,7 @@ class DeliveryWorker:
             live = await self._connection(item.connection_id)
             payload = None
             if item.mapping is not None:
+                self.mappings.refresh_if_due()
                 try:
                     payload = self.mappings.get(item.mapping).apply(item.event)
                 except (MappingError, KeyError) as exc:

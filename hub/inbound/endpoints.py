@@ -8,12 +8,9 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from connectors.sdk import InboundRequest
-from hub.connections.models import Connection
-from hub.errors import NotFound
 from hub.openapi import problems
 from hub.responses import FastJSONResponse
 from hub.state import hub_state
-from hub.store.named import find
 
 router = APIRouter(tags=["inbound"])
 
@@ -69,11 +66,7 @@ async def post_inbound(
     connection: Annotated[str, Path(max_length=128, description="Connection id or name.")],
 ) -> FastJSONResponse:
     state = hub_state(request)
-    with state.read_sessions() as session:
-        row = find(session, Connection, connection)
-        if row is None:
-            raise NotFound(f"no connection {connection!r}")
-        session.expunge(row)
+    row = state.inbound.connection(state.read_sessions, connection)
     inbound = InboundRequest(
         body=await request.body(),
         headers={k.lower(): v for k, v in request.headers.items()},

@@ -208,7 +208,7 @@ class Poller:
                     connection, None, None, [], cursor=(result.next_cursor, self.owner)
                 )
                 if result.records:
-                    self.pipeline.refresh_mappings(at_most_every=1.0)
+                    self.pipeline.mappings.refresh_if_due()
                 write.outcomes = [
                     self.pipeline.canonical(connection, record, index, write)
                     for index, record in enumerate(result.records)

@@ -14,16 +14,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.sdk import (
     CANONICAL,
@@ -39,13 +37,16 @@ from hub.deadletters.models import DeadLetter
 from hub.deliveries.store import signature_of
 from hub.errors import NotFound, ProblemError
 from hub.inbound.models import InboundReceipt
-from hub.mappings import MappingError, MappingLoadError, MappingRegistry
-from hub.messages.store import MessageStore, PreparedMessage, prepare
+from hub.mappings import MappingError, MappingRegistry
+from hub.messages.store import MessageStore, Outcome, PreparedMessage, pg_message_lock, prepare
 from hub.store.committer import GroupCommitter
 from hub.store.identifiers import new_id
+from hub.store.named import find
 from hub.timestamps import utcnow
 
 logger = logging.getLogger(__name__)
+
+CONNECTION_CACHE_SECONDS = 1.0
 
 # Headers a dead letter keeps: enough to parse the request again, never credentials.
 _DROPPED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
@@ -134,10 +135,29 @@ class InboundPipeline:
         self.committer = committer
         self.store = store
         self._live: dict[str, tuple[datetime, Connector]] = {}  # type: ignore[type-arg]
-        self._refreshed_at = 0.0
-        self._refresh_problems: list[str] = []
+        self._connections: dict[str, tuple[Connection, float]] = {}
 
-    # -- connectors -----------------------------------------------------------------------
+    # -- connections and their connectors -------------------------------------------------
+
+    def connection(self, sessions: sessionmaker[Session], ref: str) -> Connection:
+        """The connection ``ref`` (id or name), read at most once a second per reference.
+
+        A pushed request costs a database read otherwise; a changed config or secret
+        reaches inbound verification within a second.
+        """
+        now = time.monotonic()
+        cached = self._connections.get(ref)
+        if cached is not None and now - cached[1] < CONNECTION_CACHE_SECONDS:
+            return cached[0]
+        with sessions() as session:
+            row = find(session, Connection, ref)
+            if row is None:
+                raise NotFound(f"no connection {ref!r}")
+            session.expunge(row)
+        if len(self._connections) > 10_000:
+            self._connections.clear()  # names that come and go must not grow it forever
+        self._connections[ref] = (row, now)
+        return row
 
     def connector_for(self, connection: Connection) -> Connector:  # type: ignore[type-arg]
         """The connection's connector, rebuilt when the connection changed."""
@@ -154,22 +174,6 @@ class InboundPipeline:
         for _, connector in self._live.values():
             await connector.aclose()
         self._live.clear()
-
-    def refresh_mappings(self, *, at_most_every: float = 0.0) -> None:
-        """Pick up edited mapping files; a broken edit keeps the last good mappings."""
-        now = time.monotonic()
-        if now - self._refreshed_at < at_most_every:
-            return
-        self._refreshed_at = now
-        try:
-            self.mappings.refresh()
-        except MappingLoadError as exc:
-            # The registry keeps the last good mappings; say so once per broken state.
-            if exc.problems != self._refresh_problems:
-                logger.error("mappings did not reload", extra={"problems": exc.problems})
-            self._refresh_problems = exc.problems
-        else:
-            self._refresh_problems = []
 
     # -- pushed requests ------------------------------------------------------------------
 
@@ -192,7 +196,7 @@ class InboundPipeline:
         except Exception as exc:
             write.outcomes.append(RecordOutcome(None, failure=_parse_failure(exc)))
         else:
-            self.refresh_mappings(at_most_every=1.0)
+            self.mappings.refresh_if_due()
             write.outcomes = [
                 self.canonical(connection, r, i, write) for i, r in enumerate(records)
             ]
@@ -285,23 +289,38 @@ class InboundPipeline:
     # -- the one write --------------------------------------------------------------------
 
     def write(self, session: Session, writes: Sequence[InboundWrite]) -> list[dict[str, Any]]:
-        """The group-commit operation: receipts, messages, dead letters, cursors, together."""
-        answers: list[dict[str, Any]] = []
+        """The group-commit operation: receipts, messages, dead letters, cursors, together.
+
+        Batched across every request in the commit: one look-up of earlier receipts, one
+        insert of all new messages, one insert of the new receipts.
+        """
+        if session.get_bind().dialect.name == "postgresql":
+            # The message lock (taken again, re-entrantly, by the message store): under it
+            # no other process can record the same delivery between look-up and insert.
+            session.execute(select(pg_message_lock()))
+        earlier = _earlier_answers(session, writes)
+        first_of: dict[tuple[str, str], InboundWrite] = {}
+        fresh: list[InboundWrite] = []
         for write in writes:
+            key = (write.connection.id, write.delivery_id or "")
+            if write.delivery_id is None or (key not in earlier and key not in first_of):
+                fresh.append(write)
+                if write.delivery_id is not None:
+                    first_of[key] = write
+        prepared = [o.prepared for w in fresh for o in w.outcomes if o.prepared is not None]
+        stored = iter(self.store.write(session, prepared))
+        now = utcnow()
+        receipts: list[dict[str, Any]] = []
+        for write in fresh:
+            write.answer = self._answer(session, write, stored, now)
             if write.delivery_id is not None:
-                earlier = _claim_receipt(session, write.connection.id, write.delivery_id)
-                if earlier is not None:
-                    answers.append({**earlier, "duplicate": True})
-                    continue
-            answer = self._store(session, write)
-            if write.delivery_id is not None:
-                session.execute(
-                    update(InboundReceipt)
-                    .where(
-                        InboundReceipt.connection_id == write.connection.id,
-                        InboundReceipt.delivery_id == write.delivery_id,
-                    )
-                    .values(result=orjson.dumps(answer).decode())
+                receipts.append(
+                    {
+                        "connection_id": write.connection.id,
+                        "delivery_id": write.delivery_id,
+                        "received_at": now,
+                        "result": orjson.dumps(write.answer).decode(),
+                    }
                 )
             if write.cursor is not None:
                 next_cursor, owner = write.cursor
@@ -311,28 +330,38 @@ class InboundPipeline:
                     .where(Connection.poll_lease_owner == owner)
                     .values(poll_cursor=next_cursor)
                 )
-            answers.append(answer)
+        if receipts:
+            session.execute(insert(InboundReceipt), receipts)
+        answers: list[dict[str, Any]] = []
+        for write in writes:
+            key = (write.connection.id, write.delivery_id or "")
+            if write.delivery_id is not None and key in earlier:
+                answers.append({**earlier[key], "duplicate": True})
+            elif write.delivery_id is not None and first_of[key] is not write:
+                answers.append({**first_of[key].answer, "duplicate": True})
+            else:
+                answers.append(write.answer)
         return answers
 
-    def _store(self, session: Session, write: InboundWrite) -> dict[str, Any]:
-        prepared = [o.prepared for o in write.outcomes if o.prepared is not None]
-        results = iter(self.store.write(session, prepared))
+    def _answer(
+        self, session: Session, write: InboundWrite, stored: Iterator[Outcome], now: datetime
+    ) -> dict[str, Any]:
+        """Each record's fate; records that did not become messages become dead letters."""
         items: list[dict[str, Any]] = []
-        now = utcnow()
         for index, outcome in enumerate(write.outcomes):
             item: dict[str, Any] = {"index": index}
             if outcome.prepared is not None:
-                stored = next(results)
-                if stored.status == "conflict":
+                result = next(stored)
+                if result.status == "conflict":
                     outcome.failure = Failure(
                         "idempotency_conflict",
                         "idempotency_conflict",
                         f"message id {outcome.prepared.event_id!r} was accepted before with "
-                        f"different content (message {stored.key})",
+                        f"different content (message {result.key})",
                         message_type=outcome.prepared.row["type"],
                     )
                 else:
-                    item.update(status=stored.status, message_key=stored.key)
+                    item.update(status=result.status, message_key=result.key)
             if outcome.failure is not None:
                 letter = self._dead_letter(write, outcome, now)
                 session.add(letter)
@@ -392,7 +421,7 @@ class InboundPipeline:
         connection = session.get(Connection, letter.connection_id)
         if connection is None:
             raise NotFound(f"connection {letter.connection_id} of this dead letter is gone")
-        self.refresh_mappings()
+        self.mappings.refresh_if_due(0)
         write = InboundWrite(connection, letter.source_delivery_id, None, [])
         if letter.record is not None:
             raw = orjson.loads(letter.record)
@@ -429,30 +458,25 @@ def _parse_failure(exc: Exception) -> Failure:
     return Failure("parse_failed", "parse_error", f"{type(exc).__name__}: {exc}"[:500])
 
 
-def _claim_receipt(session: Session, connection_id: str, delivery_id: str) -> dict[str, Any] | None:
-    """Insert the receipt; if it existed, the answer given to the first delivery."""
-    values = {
-        "connection_id": connection_id,
-        "delivery_id": delivery_id,
-        "received_at": utcnow(),
-        "result": "{}",
-    }
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    # RETURNING, not rowcount: an ORM-executed insert reports rowcount -1 on psycopg.
-    inserted = session.execute(
-        insert(InboundReceipt).values(values).on_conflict_do_nothing().returning(InboundReceipt.id)
-    ).scalar_one_or_none()
-    if inserted is not None:
-        return None
-    earlier = session.scalar(
-        select(InboundReceipt.result).where(
-            InboundReceipt.connection_id == connection_id,
-            InboundReceipt.delivery_id == delivery_id,
+def _earlier_answers(
+    session: Session, writes: Sequence[InboundWrite]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The answers already given to deliveries among ``writes``, by (connection, delivery)."""
+    wanted: dict[str, set[str]] = {}
+    for write in writes:
+        if write.delivery_id is not None:
+            wanted.setdefault(write.connection.id, set()).add(write.delivery_id)
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for connection_id, delivery_ids in wanted.items():
+        rows = session.execute(
+            select(InboundReceipt.delivery_id, InboundReceipt.result).where(
+                InboundReceipt.connection_id == connection_id,
+                InboundReceipt.delivery_id.in_(sorted(delivery_ids)),
+            )
         )
-    )
-    answer: dict[str, Any] = orjson.loads(earlier or "{}")
-    return answer
+        for delivery_id, result in rows:
+            found[(connection_id, delivery_id)] = orjson.loads(result)
+    return found
 
 
 def _close_later(connector: Connector) -> None:  # type: ignore[type-arg]

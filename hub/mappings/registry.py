@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +13,8 @@ from pathlib import Path
 
 from hub.mappings.errors import MappingLoadError
 from hub.mappings.loader import Mapping, TableCache, describe_endpoint, load_mapping
+
+logger = logging.getLogger(__name__)
 
 # Folders (at any depth) whose YAML files are data a mapping points at, not mappings.
 DATA_FOLDERS = frozenset({"tables", "vectors"})
@@ -110,6 +114,8 @@ class MappingRegistry:
         self._state = state
         self._lock = threading.Lock()
         self._failed: tuple[dict[Path, _Stamp], MappingLoadError] | None = None
+        self._checked_at = 0.0
+        self._logged_problems: list[str] = []
 
     @classmethod
     def load(cls, directory: Path) -> MappingRegistry:
@@ -240,6 +246,26 @@ class MappingRegistry:
             self._failed = None
             self._state = state
             return True
+
+    def refresh_if_due(self, at_most_every: float = 1.0) -> None:
+        """What a running hub calls before using mappings: pick up edited files, cheaply.
+
+        Looks at the files at most every ``at_most_every`` seconds. A broken edit is logged
+        (once per broken state) and the last good mappings stay in use.
+        """
+        now = time.monotonic()
+        if now - self._checked_at < at_most_every:
+            return
+        self._checked_at = now
+        try:
+            if self.refresh():
+                logger.info("mappings reloaded", extra={"mappings": len(self)})
+        except MappingLoadError as exc:
+            if exc.problems != self._logged_problems:
+                logger.error("mappings did not reload", extra={"problems": exc.problems})
+            self._logged_problems = exc.problems
+        else:
+            self._logged_problems = []
 
     def _current_snapshot(self) -> dict[Path, _Stamp]:
         inside = self.directory.resolve()

@@ -111,7 +111,7 @@ def store_batch(
     # more than the insert itself at these batch sizes.
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(select(_pg_lock()))
+        connection.execute(select(pg_message_lock()))
     accepted_at = utcnow()
     first_of: dict[tuple[str, str], int] = {}
     rows: list[dict[str, Any]] = []
@@ -219,5 +219,6 @@ def _existing(
     return found
 
 
-def _pg_lock() -> Any:
+def pg_message_lock() -> Any:
+    """The transaction-scoped advisory lock that orders message inserts on PostgreSQL."""
     return func.pg_advisory_xact_lock(_PG_MESSAGE_LOCK)

@@ -19,6 +19,7 @@ import orjson
 import pytest
 from crossdock_acme_wms.testing import TOKEN, WEBHOOK_SECRET, FakeAcmeWms, sample_receipt
 
+from hub.mappings import MappingRegistry, run_tests
 from hub.settings import Settings
 from tests.conftest import ADMIN_KEY, hub_settings
 from tests.deliveries.test_delivery_api import post_event
@@ -194,7 +195,9 @@ def test_the_installed_package_is_listed_and_configured(
         assert unknown_mapping.status_code == 422
 
 
-def test_orders_go_out_through_the_route_mapping(acme_hub: HubServer, wms: FakeAcmeWms) -> None:
+def test_orders_go_out_through_the_route_mapping(
+    acme_hub: HubServer, wms: FakeAcmeWms, mappings_dir: Path
+) -> None:
     with acme_hub.client(ADMIN_KEY) as client:
         create_acme(client, wms)
         route = client.post(
@@ -219,6 +222,18 @@ def test_orders_go_out_through_the_route_mapping(acme_hub: HubServer, wms: FakeA
         ]
         sent = [r for r in wms.peer.requests if r.path == "/api/v1/orders"]
         assert sent[0].headers["idempotency-key"] == key
+
+        # An edited mapping reaches the next delivery without a restart.
+        time.sleep(1.1)  # the hub looks at the files at most once a second
+        edited = ORDER_MAPPING.replace(
+            "  reference: {path: data.reservation_id}\n",
+            "  reference: {path: data.reservation_id}\n  channel: {value: crossdock}\n",
+        ).replace("      reference: RSV-1\n", "      reference: RSV-1\n      channel: crossdock\n")
+        (mappings_dir / "acme-order.yaml").write_text(edited)
+        post_event(client, a_valid_event("reservation", "after-edit"))
+        orders = wait_for(lambda: list(wms.orders) if len(wms.orders) == 2 else None)
+        assert "channel" not in orders[0]
+        assert orders[1]["channel"] == "crossdock"
         missing = client.post(
             "/v1/routes",
             json={"name": "bad", "connection": "acme", "types": ["*"], "mapping": "nope"},
@@ -336,3 +351,14 @@ def test_receipts_are_polled_page_by_page_with_a_stored_cursor(
         afters = [int(r.query["after"]) for r in wms.peer.requests if r.path == "/api/v1/events"]
         assert afters == sorted(afters), "the cursor went back"
         assert afters.count(0) == 1
+
+
+def test_the_mappings_used_here_pass_their_own_vectors(mappings_dir: Path) -> None:
+    registry = MappingRegistry.load(mappings_dir)
+    broken = run_tests(registry)
+    assert [r.name for r in broken if not r.passed] == ["one line"]  # the QUANTITY typo
+    (mappings_dir / "acme-receipt.yaml").write_text(
+        RECEIPT_MAPPING.replace("path: QUANTITY", "path: qty")
+    )
+    registry.refresh()
+    assert all(r.passed for r in run_tests(registry)), run_tests(registry)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from datetime import UTC, datetime
@@ -177,3 +178,28 @@ def test_a_connection_without_a_verify_secret_refuses_inbound(hub: HubServer) ->
         )
         assert response.status_code == 401
         assert "verify_secret" in response.json()["detail"]
+
+
+def test_the_same_delivery_sent_many_times_at_once_is_stored_once(
+    hub: HubServer, engine: Engine
+) -> None:
+    """Concurrent repeats land in one group commit or several: either way, one message."""
+    body = orjson.dumps(a_valid_event("reservation", "raced-1"))
+    headers = signed(body, "wh-raced")
+    with hub.client(ADMIN_KEY) as client:
+        make_inbound_connection(client)
+
+    async def burst() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=hub.base_url, timeout=30) as client:
+            return await asyncio.gather(
+                *(
+                    client.post("/v1/connections/peer/inbound", content=body, headers=headers)
+                    for _ in range(20)
+                )
+            )
+
+    responses = asyncio.run(burst())
+    assert sorted(r.status_code for r in responses) == [200] * 19 + [202]
+    keys = {r.json()["items"][0]["message_key"] for r in responses}
+    assert len(keys) == 1
+    assert counts(engine) == (1, 0, 1)
