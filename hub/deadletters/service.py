@@ -363,7 +363,9 @@ def replay_chunk(
             with session.begin_nested():
                 replay_inbound(session, inbound, letter, f"replayed by job {job.id}")
             succeeded += 1
-        except ProblemError:
-            pass
+        except ProblemError as exc:
+            # It stays open; what it says is why it failed now, not at first.
+            letter.error = exc.detail
+            letter.attempts += 1
     done = len(letters) < size or job.processed + len(letters) >= limit
     return ChunkResult(len(letters), succeeded, len(letters) - succeeded, letters[-1].id, done)

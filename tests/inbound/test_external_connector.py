@@ -362,3 +362,40 @@ def test_the_mappings_used_here_pass_their_own_vectors(mappings_dir: Path) -> No
     )
     registry.refresh()
     assert all(r.passed for r in run_tests(registry)), run_tests(registry)
+
+
+def test_a_bulk_replay_takes_inbound_dead_letters_and_leaves_the_still_broken_open(
+    acme_hub: HubServer, wms: FakeAcmeWms, mappings_dir: Path
+) -> None:
+    fixable = [sample_receipt(9007199254743000 + n) for n in range(3)]
+    hopeless = sample_receipt(9007199254743999)
+    hopeless["lines"][0]["upc"] = "4006381333932"  # a wrong check digit: no mapping fixes it
+    with acme_hub.client(ADMIN_KEY) as client:
+        create_acme(client, wms)
+        for receipt in [*fixable, hopeless]:
+            push = wms.push(receipt)
+            response = client.post(
+                "/v1/connections/acme/inbound", content=push.body, headers=dict(push.headers)
+            )
+            assert response.json()["dead_lettered"] == 1
+        (mappings_dir / "acme-receipt.yaml").write_text(
+            RECEIPT_MAPPING.replace("path: QUANTITY", "path: qty")
+        )
+        started = client.post(
+            "/v1/deadletters/replays", json={"direction": "inbound", "connection": "acme"}
+        )
+        assert started.status_code == 202, started.text
+        job = wait_for(
+            lambda: (j := client.get(started.headers["location"]).json())["status"] == "done"
+            and j
+        )
+        assert (job["processed"], job["succeeded"], job["failed"]) == (4, 3, 1)
+        still_open = client.get("/v1/deadletters", params={"direction": "inbound"}).json()
+        [letter] = still_open["items"]
+        assert letter["reason"] == "mapping_failed"
+        assert "check digit" in letter["error"]
+        assert letter["attempts"] == 2
+        messages = client.get("/v1/messages", params={"source": "/connections/acme"}).json()
+        assert sorted(m["event"]["id"] for m in messages["items"]) == sorted(
+            f"acme.receipt:{r['receipt_no']}" for r in fixable
+        )
