@@ -386,8 +386,7 @@ def test_a_bulk_replay_takes_inbound_dead_letters_and_leaves_the_still_broken_op
         )
         assert started.status_code == 202, started.text
         job = wait_for(
-            lambda: (j := client.get(started.headers["location"]).json())["status"] == "done"
-            and j
+            lambda: (j := client.get(started.headers["location"]).json())["status"] == "done" and j
         )
         assert (job["processed"], job["succeeded"], job["failed"]) == (4, 3, 1)
         still_open = client.get("/v1/deadletters", params={"direction": "inbound"}).json()
