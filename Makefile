@@ -12,7 +12,9 @@ export CROSSDOCK_TEST_POSTGRES_URL
 
 .PHONY: run test lint format bench install clean
 
-$(STAMP): pyproject.toml tests/fixtures/acme-wms-connector/pyproject.toml
+FIXTURE_PACKAGE := $(shell find tests/fixtures/acme-wms-connector -name '*.py' -o -name pyproject.toml)
+
+$(STAMP): pyproject.toml $(FIXTURE_PACKAGE)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -13,6 +13,7 @@ from hub.clients.service import KeyVerifier
 from hub.connections.registry import ConnectorRegistry
 from hub.connections.secrets import SecretBox, secrets_key
 from hub.connections.service import ConnectionService
+from hub.connections.state import DatabaseState
 from hub.contracts.checker import MessageChecker
 from hub.contracts.registry import ContractRegistry
 from hub.deadletters.service import DeadLetterService, replay_chunk
@@ -75,6 +76,7 @@ def build_state(settings: Settings) -> HubState:
     connectors = ConnectorRegistry.discover()
     mappings = MappingRegistry.load(settings.mappings_path)
     connections = ConnectionService(connectors, box, policy.breaker_defaults, mappings)
+    connections.state_of = partial(DatabaseState, committer=committer, read_sessions=read_sessions)
     metrics = HubMetrics(read_sessions)
     checker = MessageChecker(registry)
     worker = DeliveryWorker(

@@ -29,23 +29,29 @@ from connectors.sdk.inbound import (
     InboundRequest,
     NativeRecord,
     PollResult,
+    RecordFate,
     VerificationFailed,
     Verified,
 )
 from connectors.sdk.outbound import OutboundMessage, OutcomeKind, SendOutcome, parse_retry_after
+from connectors.sdk.state import ConnectorState, MemoryState, SequenceExhausted
 
 __all__ = [
     "CANONICAL",
     "CheckResult",
     "Connector",
     "ConnectorConfig",
+    "ConnectorState",
     "InboundRequest",
     "Manifest",
+    "MemoryState",
     "NativeRecord",
     "OutboundMessage",
     "OutcomeKind",
     "PollResult",
+    "RecordFate",
     "SendOutcome",
+    "SequenceExhausted",
     "SystemKind",
     "VerificationFailed",
     "Verified",

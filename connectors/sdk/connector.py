@@ -14,10 +14,12 @@ from connectors.sdk.inbound import (
     InboundRequest,
     NativeRecord,
     PollResult,
+    RecordFate,
     VerificationFailed,
     Verified,
 )
 from connectors.sdk.outbound import OutboundMessage, SendOutcome
+from connectors.sdk.state import ConnectorState, MemoryState
 
 SystemKind = Literal["erp", "wms", "tms", "supplier", "ecommerce", "generic"]
 
@@ -101,9 +103,13 @@ class Connector(ABC, Generic[ConfigT]):
     """Where the conformance harness lives (``"package.module:Class"``), for
     ``crossdock connectors test SLUG``."""
 
-    def __init__(self, config: ConfigT, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self, config: ConfigT, *, timeout: float = 10.0, state: ConnectorState | None = None
+    ) -> None:
         self.config = config
         self.timeout = timeout
+        self.state: ConnectorState = state if state is not None else MemoryState()
+        """Durable state of this connection (kept in the hub's database when run by the hub)."""
         self._http: httpx.AsyncClient | None = None
 
     def __repr__(self) -> str:
@@ -164,6 +170,16 @@ class Connector(ABC, Generic[ConfigT]):
     async def poll(self, cursor: str | None) -> PollResult:
         """Read the records after ``cursor`` (``None``: from the start) and the next cursor."""
         raise NotImplementedError(f"the {self.manifest.slug} connector does not poll")
+
+    async def committed(self, page: PollResult, fates: Sequence[RecordFate]) -> None:
+        """Called once the hub has stored a polled page: its messages, dead letters, cursor.
+
+        ``fates`` has one entry per record of ``page``: ``accepted``, ``duplicate`` (stored
+        before) or ``dead_lettered`` (kept by the hub as an inbound dead letter). Now is the
+        time for what must follow a safe landing and never precede it: moving a file to
+        ``processed/`` or ``failed/``, writing an acknowledgement. If this raises, the page
+        stays stored; the hub logs the error. Default: nothing.
+        """
 
     async def aclose(self) -> None:
         """Release what the connector holds; the base closes its HTTP client."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 CANONICAL = "cloudevent"
 """The record kind of a payload that already is a canonical CloudEvent: no mapping needed."""
@@ -72,6 +72,10 @@ class NativeRecord:
     id: str | None = None
 
 
+RecordFate = Literal["accepted", "duplicate", "dead_lettered"]
+"""What became of one record once the hub stored it (see ``Connector.committed``)."""
+
+
 @dataclass(frozen=True)
 class PollResult:
     """One page of a poll: the records, and the cursor to pass next time.
@@ -84,6 +88,8 @@ class PollResult:
     records: Sequence[NativeRecord]
     next_cursor: str | None
     more: bool = False
+    context: Any = None
+    """Anything the connector wants back in ``Connector.committed`` (file paths, say)."""
 
 
 @dataclass(frozen=True)

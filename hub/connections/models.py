@@ -43,3 +43,14 @@ class Connection(Base):
     last_poll_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ConnectionStateEntry(Base):
+    """One key of a connection's durable state (``Connector.state``): JSON text."""
+
+    __tablename__ = "connection_state"
+
+    connection_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

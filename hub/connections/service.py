@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from connectors.sdk import CheckResult, Connector, ConnectorConfig
+from connectors.sdk import CheckResult, Connector, ConnectorConfig, ConnectorState, MemoryState
 from hub.audit.service import Actor, record
-from hub.connections.models import Connection
+from hub.connections.models import Connection, ConnectionStateEntry
 from hub.connections.registry import ConnectorRegistry
 from hub.connections.schemas import ConnectionCreate, ConnectionUpdate
 from hub.connections.secrets import SecretBox
@@ -93,6 +94,8 @@ class ConnectionService:
     box: SecretBox
     breaker_defaults: BreakerDefaults
     mappings: MappingRegistry
+    # Builds each connector's durable state; set once the process's committer exists.
+    state_of: Callable[[str], ConnectorState] = field(default=lambda _: MemoryState())
 
     def view(self, connection: Connection) -> dict[str, Any]:
         return view(connection, self.box, self.connectors.get(connection.connector))
@@ -263,6 +266,9 @@ class ConnectionService:
             connection.id,
             before=self.view(connection),
         )
+        session.execute(
+            delete(ConnectionStateEntry).where(ConnectionStateEntry.connection_id == connection.id)
+        )
         session.delete(connection)
 
     async def check(self, connection: Connection, timeout: float | None = None) -> CheckResult:
@@ -287,4 +293,6 @@ class ConnectionService:
         connector = self._connector(connection.connector)
         values = {**orjson.loads(connection.config), **self.box.open(connection.secrets)}
         config = connector.config_model.model_validate(values)
-        return connector(config, timeout=connection.timeout_seconds)
+        return connector(
+            config, timeout=connection.timeout_seconds, state=self.state_of(connection.id)
+        )

@@ -214,6 +214,15 @@ class Poller:
                     for index, record in enumerate(result.records)
                 ]
                 [answer] = await self.committer.submit(self.pipeline.write, [write])
+                fates = [item["status"] for item in answer["items"]]
+                try:
+                    await connector.committed(result, fates)
+                except Exception:
+                    # The page is stored; what the connector does after is its business.
+                    logger.exception(
+                        "connector failed after a stored page",
+                        extra={"connection_id": connection_id},
+                    )
                 records += answer["received"]
                 accepted += answer["accepted"]
                 dead += answer["dead_lettered"]

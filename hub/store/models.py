@@ -2,7 +2,7 @@
 
 from hub.audit.models import AuditEntry
 from hub.clients.models import Client, InstanceSecret
-from hub.connections.models import Connection
+from hub.connections.models import Connection, ConnectionStateEntry
 from hub.deadletters.models import DeadLetter
 from hub.deliveries.models import Delivery, DeliveryAttempt
 from hub.inbound.models import InboundReceipt
@@ -16,6 +16,7 @@ __all__ = [
     "Base",
     "Client",
     "Connection",
+    "ConnectionStateEntry",
     "DeadLetter",
     "Delivery",
     "DeliveryAttempt",

@@ -333,6 +333,9 @@ def test_receipts_are_polled_page_by_page_with_a_stored_cursor(
         )
         assert polling["last_error"] is None
         assert polling["last_polled_at"] is not None
+        # After each stored page the connector told Acme which receipts landed.
+        landed = [number for ack in wms.acks for number in ack["landed"]]
+        assert sorted(landed) == [str(9007199254740000 + n) for n in range(3)]
         pages = [r.query["after"] for r in wms.peer.requests if r.path == "/api/v1/events"]
         assert pages[:2] == ["0", "2"]
 
