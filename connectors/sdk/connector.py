@@ -158,27 +158,37 @@ class Connector(ABC, Generic[ConfigT]):
         """Check that ``request`` is authentic; raise :class:`VerificationFailed` if not."""
         raise VerificationFailed(f"the {self.manifest.slug} connector does not receive")
 
-    def parse(self, request: InboundRequest) -> Sequence[NativeRecord]:
-        """Turn a verified request into native records. Raise anything if it cannot."""
+    async def parse(self, request: InboundRequest) -> Sequence[NativeRecord]:
+        """Turn a verified request into native records. Raise anything if it cannot.
+
+        It may read ``self.state`` (to drop an update older than one already seen, say) but
+        must not write it: the records are not stored yet. Write in :meth:`committed`. Leaving
+        a record out is how a connector ignores it.
+        """
         raise NotImplementedError(f"the {self.manifest.slug} connector does not receive")
 
-    def receive(self, request: InboundRequest) -> tuple[Verified, Sequence[NativeRecord]]:
+    async def receive(self, request: InboundRequest) -> tuple[Verified, Sequence[NativeRecord]]:
         """Verify, then parse: what the hub does with a pushed request."""
         verified = self.verify(request)
-        return verified, self.parse(request)
+        return verified, await self.parse(request)
 
     async def poll(self, cursor: str | None) -> PollResult:
         """Read the records after ``cursor`` (``None``: from the start) and the next cursor."""
         raise NotImplementedError(f"the {self.manifest.slug} connector does not poll")
 
-    async def committed(self, page: PollResult, fates: Sequence[RecordFate]) -> None:
-        """Called once the hub has stored a polled page: its messages, dead letters, cursor.
+    async def committed(
+        self, records: Sequence[NativeRecord], fates: Sequence[RecordFate], context: Any
+    ) -> None:
+        """Called once the hub has stored records: their messages and dead letters (and, for
+        a polled page, the next cursor), in one transaction.
 
-        ``fates`` has one entry per record of ``page``: ``accepted``, ``duplicate`` (stored
-        before) or ``dead_lettered`` (kept by the hub as an inbound dead letter). Now is the
-        time for what must follow a safe landing and never precede it: moving a file to
-        ``processed/`` or ``failed/``, writing an acknowledgement. If this raises, the page
-        stays stored; the hub logs the error. Default: nothing.
+        ``fates`` has one entry per record: ``accepted``, ``duplicate`` (stored before) or
+        ``dead_lettered`` (kept by the hub as an inbound dead letter). ``context`` is the
+        polled page's ``PollResult.context``, or the :class:`InboundRequest` of a push. Now
+        is the time for what must follow a safe landing and never precede it: moving a file
+        to ``processed/`` or ``failed/``, writing an acknowledgement, remembering the
+        newest version seen in ``self.state``. If this raises, the records stay stored; the
+        hub logs the error. Default: nothing.
         """
 
     async def aclose(self) -> None:

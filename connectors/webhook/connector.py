@@ -30,6 +30,7 @@ from connectors.sdk import (
     CheckResult,
     Connector,
     ConnectorConfig,
+    ConnectorState,
     InboundRequest,
     Manifest,
     NativeRecord,
@@ -88,8 +89,10 @@ class WebhookConnector(Connector[WebhookConfig]):
     config_model = WebhookConfig
     harness = "connectors.webhook.testing:WebhookHarness"
 
-    def __init__(self, config: WebhookConfig, *, timeout: float = 10.0) -> None:
-        super().__init__(config, timeout=timeout)
+    def __init__(
+        self, config: WebhookConfig, *, timeout: float = 10.0, state: ConnectorState | None = None
+    ) -> None:
+        super().__init__(config, timeout=timeout, state=state)
         self._signer = (
             Webhook(config.signing_secret.get_secret_value()) if config.signing_secret else None
         )
@@ -164,7 +167,7 @@ class WebhookConnector(Connector[WebhookConfig]):
             raise VerificationFailed("no matching signature")
         return Verified(delivery_id=webhook_id)
 
-    def parse(self, request: InboundRequest) -> Sequence[NativeRecord]:
+    async def parse(self, request: InboundRequest) -> Sequence[NativeRecord]:
         payload: Any = orjson.loads(request.body)
         items = payload if isinstance(payload, list) else [payload]
         kind = self.config.inbound_kind

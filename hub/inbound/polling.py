@@ -216,7 +216,7 @@ class Poller:
                 [answer] = await self.committer.submit(self.pipeline.write, [write])
                 fates = [item["status"] for item in answer["items"]]
                 try:
-                    await connector.committed(result, fates)
+                    await connector.committed(result.records, fates, result)
                 except Exception:
                     # The page is stored; what the connector does after is its business.
                     logger.exception(

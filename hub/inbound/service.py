@@ -191,8 +191,9 @@ class InboundPipeline:
         except VerificationFailed as exc:
             raise VerificationRefused(str(exc) or "verification failed") from None
         write = InboundWrite(connection, verified.delivery_id, request, [])
+        records: list[NativeRecord] = []
         try:
-            records = list(connector.parse(request))
+            records = list(await connector.parse(request))
         except Exception as exc:
             write.outcomes.append(RecordOutcome(None, failure=_parse_failure(exc)))
         else:
@@ -201,7 +202,16 @@ class InboundPipeline:
                 self.canonical(connection, r, i, write) for i, r in enumerate(records)
             ]
         [answer] = await self.committer.submit(self.write, [write])
-        return answer, bool(answer.get("duplicate"))
+        duplicate = bool(answer.get("duplicate"))
+        if records and not duplicate:
+            fates = [item["status"] for item in answer["items"]]
+            try:
+                await connector.committed(records, fates, request)
+            except Exception:
+                logger.exception(
+                    "connector failed after stored records", extra={"connection_id": connection.id}
+                )
+        return answer, duplicate
 
     # -- records → canonical messages -----------------------------------------------------
 
@@ -427,11 +437,7 @@ class InboundPipeline:
             raw = orjson.loads(letter.record)
             records = [NativeRecord(raw["kind"], raw["data"], raw["id"])]
         else:
-            request = self.stored_request(letter)
-            try:
-                records = list(self.connector_for(connection).parse(request))
-            except Exception as exc:
-                raise ReplayFailed(f"the payload still does not parse: {exc}") from None
+            records = self._parse_again(connection, self.stored_request(letter))
         write.outcomes = [self.canonical(connection, r, i, write) for i, r in enumerate(records)]
         failures = [o.failure for o in write.outcomes if o.failure is not None]
         if failures:
@@ -447,6 +453,21 @@ class InboundPipeline:
                 f"message {conflicts[0].key} was accepted before with different content"
             )
         return [o.key for o in outcomes]
+
+    def _parse_again(self, connection: Connection, request: InboundRequest) -> list[NativeRecord]:
+        """Parse a kept request again, from a thread without an event loop (a replay)."""
+        connector = self.connections.instantiate(connection)
+
+        async def parse() -> list[NativeRecord]:
+            try:
+                return list(await connector.parse(request))
+            finally:
+                await connector.aclose()
+
+        try:
+            return asyncio.run(parse())
+        except Exception as exc:
+            raise ReplayFailed(f"the payload still does not parse: {exc}") from None
 
     @staticmethod
     def stored_request(letter: DeadLetter) -> InboundRequest:

@@ -59,7 +59,7 @@ def test_connectors_test_runs_the_conformance_suite_for_an_installed_connector()
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "15 passed" in done.stdout
+    assert "16 passed" in done.stdout
     missing = runner.invoke(app, ["connectors", "test", "carrier-pigeon"])
     assert missing.exit_code == 1
     assert "no connector 'carrier-pigeon'" in missing.output

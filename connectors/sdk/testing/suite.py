@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from connectors.sdk.connector import Connector, ConnectorConfig, Manifest
 from connectors.sdk.inbound import InboundRequest, VerificationFailed
 from connectors.sdk.outbound import OutboundMessage, OutcomeKind, SendOutcome
+from connectors.sdk.state import MemoryState
 from connectors.sdk.testing.harness import ConformanceHarness
 
 T = TypeVar("T")
@@ -88,6 +89,14 @@ class ConnectorConformance:
         # The harness's config passes both the model and its published schema.
         self.connector.config_model.model_validate(kit.config())
         jsonschema.Draft202012Validator(schema).validate(kit.config())
+
+    def test_the_hub_can_build_it_with_its_state(self, kit: ConformanceHarness) -> None:
+        """The hub builds every connector the same way: config, timeout and durable state."""
+        state = MemoryState()
+        config = self.connector.config_model.model_validate(kit.config())
+        connector = self.connector(config, timeout=3.0, state=state)
+        assert connector.state is state
+        assert connector.timeout == 3.0
 
     def test_config_refuses_unknown_fields(self, kit: ConformanceHarness) -> None:
         with pytest.raises(ValidationError):
@@ -160,7 +169,7 @@ class ConnectorConformance:
 
     def test_receive_round_trip(self, kit: ConformanceHarness) -> None:
         self._needs_receive()
-        verified, records = self._connector(kit).receive(kit.inbound_request())
+        verified, records = asyncio.run(self._connector(kit).receive(kit.inbound_request()))
         assert records, "a signed sample request parsed into no records"
         if kit.expected_kinds:
             assert {r.kind for r in records} <= set(kit.expected_kinds)
