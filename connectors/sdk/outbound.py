@@ -24,6 +24,8 @@ class OutcomeKind(StrEnum):
     TIMEOUT = "timeout"
     MAPPING_ERROR = "mapping_error"
     REJECTED = "rejected"
+    CONFLICT = "conflict"
+    """The target changed under us (a compare-and-set lost): try again with fresh state."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,13 @@ class SendOutcome:
 
     @classmethod
     def rejected(cls, error: str) -> SendOutcome:
+        """The target refused this delivery for good (the hub dead-letters it)."""
         return cls(OutcomeKind.REJECTED, error=error[:500])
+
+    @classmethod
+    def conflict(cls, error: str, retry_after: float | None = None) -> SendOutcome:
+        """A compare-and-set lost to a newer change: the hub tries again later, from scratch."""
+        return cls(OutcomeKind.CONFLICT, error=error[:500], retry_after=retry_after)
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

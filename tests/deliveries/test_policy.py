@@ -29,6 +29,7 @@ POLICY = DeliveryPolicy.load(REPO / "governance")
         (SendOutcome(OutcomeKind.TIMEOUT), OutcomeClass.TRANSIENT, False),
         (SendOutcome(OutcomeKind.MAPPING_ERROR), OutcomeClass.PERMANENT, False),
         (SendOutcome(OutcomeKind.REJECTED), OutcomeClass.PERMANENT, False),
+        (SendOutcome.conflict("stale", retry_after=1), OutcomeClass.TRANSIENT, True),
     ],
 )
 def test_the_table_classifies_outcomes(
