@@ -443,6 +443,24 @@ def postgres_available() -> str | None:
     return None
 
 
+def add_postgres(
+    name: str, options: Options, kinds: list[str], kind: str, notes: list[str]
+) -> dict[str, str]:
+    """Add ``kind`` to ``kinds`` when PostgreSQL is wanted and answers; its settings, if so.
+
+    When it is wanted but does not answer, say why in ``notes`` (and on the console).
+    """
+    if not options.postgres:
+        return {}
+    why_not = postgres_available()
+    if why_not is not None:
+        notes.append(f"PostgreSQL skipped: {why_not}")
+        print(f"[{name}] {notes[-1]}")
+        return {}
+    kinds.append(kind)
+    return postgres_settings()
+
+
 def postgres_settings() -> dict[str, str]:
     engine = create_engine(sqlalchemy_url(POSTGRES_ADMIN_URL))
     try:

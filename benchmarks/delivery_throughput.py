@@ -25,10 +25,9 @@ from benchmarks import delivery, profiling
 from benchmarks.common import (
     BenchmarkError,
     Options,
+    add_postgres,
     background_cpu,
     median,
-    postgres_available,
-    postgres_settings,
     ratio,
     write_result,
     write_text,
@@ -45,16 +44,7 @@ LABELS = {
 def kinds_of(options: Options, notes: list[str]) -> tuple[list[str], dict[str, str]]:
     """The databases to run on, and PostgreSQL's settings when it is one of them."""
     kinds = ["sqlite"]
-    settings: dict[str, str] = {}
-    if options.postgres:
-        why_not = postgres_available()
-        if why_not is None:
-            kinds.append("postgresql")
-            settings = postgres_settings()
-        else:
-            notes.append(f"PostgreSQL skipped: {why_not}")
-            print(f"[{NAME}] {notes[-1]}")
-    return kinds, settings
+    return kinds, add_postgres(NAME, options, kinds, "postgresql", notes)
 
 
 def measure_hub(kind: str, options: Options) -> float:

@@ -36,14 +36,13 @@ from benchmarks.common import (
     REPO,
     BenchmarkError,
     Options,
+    add_postgres,
     background_cpu,
     event_template,
     hub_server,
     machine_info,
     median,
-    postgres_available,
     postgres_database,
-    postgres_settings,
     ratio,
     reservation_event,
     sqlite_url,
@@ -251,14 +250,7 @@ def run(options: Options) -> dict[str, Any]:
     print(f"{background}%")
     kinds = ["hub-sqlite"]
     notes: list[str] = []
-    pg_settings: dict[str, str] = {}
-    if options.postgres:
-        why_not = postgres_available()
-        if why_not is None:
-            kinds.append("hub-postgresql")
-            pg_settings = postgres_settings()
-        else:
-            notes.append(f"PostgreSQL skipped: {why_not}")
+    pg_settings = add_postgres(NAME, options, kinds, "hub-postgresql", notes)
     runs: list[dict[str, Any]] = []
     for round_no in range(1, options.rounds + 1):
         for kind in kinds:

@@ -33,15 +33,14 @@ from benchmarks.common import (
     BenchmarkError,
     Options,
     Server,
+    add_postgres,
     background_cpu,
     bare_server,
     event_template,
     hub_server,
     machine_info,
     median,
-    postgres_available,
     postgres_database,
-    postgres_settings,
     ratio,
     sqlite_url,
     stored_count,
@@ -211,15 +210,7 @@ def run(options: Options) -> dict[str, Any]:
     print(f"{background}%")
     kinds = ["bare", "hub-sqlite"]
     notes: list[str] = []
-    pg_settings: dict[str, str] = {}
-    if options.postgres:
-        why_not = postgres_available()
-        if why_not is None:
-            kinds.append("hub-postgresql")
-            pg_settings = postgres_settings()
-        else:
-            notes.append(f"PostgreSQL skipped: {why_not}")
-            print(f"[{NAME}] {notes[-1]}")
+    pg_settings = add_postgres(NAME, options, kinds, "hub-postgresql", notes)
     prefix, suffix = event_template()
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-template-") as tmp:
