@@ -19,7 +19,19 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import CursorResult, Table, and_, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    Table,
+    and_,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from connectors.sdk import SendOutcome
@@ -289,34 +301,92 @@ class Recorded:
 
 
 def record_results(session: Session, results: Sequence[AttemptResult]) -> list[Recorded]:
-    """Apply attempt results: attempts rows, delivery state, breaker state, dead letters."""
-    out: list[Recorded] = []
-    for result in results:
-        out.append(_record_one(session, result))
-    return out
+    """Apply attempt results: attempts rows, delivery state, breaker state, dead letters.
+
+    Successes, the bulk of the work, are applied together: one insert of their attempts,
+    one fenced update of their deliveries per worker, one breaker reset per connection.
+    Failures go one by one (they are few, and each may open a breaker or dead-letter).
+    """
+    out: dict[int, Recorded] = {}
+    successes = [
+        (index, result)
+        for index, result in enumerate(results)
+        if result.sent and result.classification is OutcomeClass.SUCCESS
+    ]
+    if successes:
+        out.update(_record_successes(session, successes))
+    for index, result in enumerate(results):
+        if index not in out:
+            out[index] = _record_one(session, result)
+    return [out[index] for index in range(len(results))]
+
+
+def _attempt_row(result: AttemptResult) -> dict[str, Any]:
+    outcome = result.outcome
+    return {
+        "delivery_id": result.claimed.id,
+        "number": result.claimed.attempt,
+        "started_at": result.started_at,
+        "finished_at": result.finished_at,
+        "duration_ms": (result.finished_at - result.started_at).total_seconds() * 1000,
+        "outcome": outcome.kind.value,
+        "classification": result.classification.value,
+        "status_code": outcome.status_code,
+        "error": outcome.error,
+        "response_headers": orjson.dumps(dict(outcome.headers)).decode()
+        if outcome.headers
+        else None,
+        "response_body": outcome.body_excerpt,
+        "retry_after": outcome.retry_after,
+    }
+
+
+def _record_successes(
+    session: Session, successes: list[tuple[int, AttemptResult]]
+) -> dict[int, Recorded]:
+    session.execute(insert(DeliveryAttempt), [_attempt_row(result) for _, result in successes])
+    by_worker: dict[str, list[AttemptResult]] = {}
+    for _, result in successes:
+        by_worker.setdefault(result.worker, []).append(result)
+    applied: set[int] = set()
+    for worker, results in by_worker.items():
+        # Typed as the column, so each backend stores the instant as it stores any other.
+        finished = {
+            result.claimed.id: literal(result.finished_at, Delivery.delivered_at.type)
+            for result in results
+        }
+        applied.update(
+            session.scalars(
+                update(Delivery)
+                .where(
+                    Delivery.id.in_(list(finished)),
+                    Delivery.status == IN_FLIGHT,
+                    Delivery.lease_owner == worker,
+                )
+                .values(
+                    status=DELIVERED,
+                    # Each its own time: the API reports accepted → delivered per delivery.
+                    delivered_at=case(finished, value=Delivery.id),
+                    lease_owner=None,
+                    lease_expires_at=None,
+                )
+                .returning(Delivery.id)
+            )
+        )
+    now = max(result.finished_at for _, result in successes)
+    for connection_id in sorted({result.claimed.connection_id for _, result in successes}):
+        _breaker(session, connection_id, OutcomeClass.SUCCESS, now)
+    lost = Recorded(False, "lease-lost")
+    return {
+        index: Recorded(True, DELIVERED) if result.claimed.id in applied else lost
+        for index, result in successes
+    }
 
 
 def _record_one(session: Session, result: AttemptResult) -> Recorded:
-    claimed, outcome = result.claimed, result.outcome
+    claimed = result.claimed
     if result.sent:
-        session.add(
-            DeliveryAttempt(
-                delivery_id=claimed.id,
-                number=claimed.attempt,
-                started_at=result.started_at,
-                finished_at=result.finished_at,
-                duration_ms=(result.finished_at - result.started_at).total_seconds() * 1000,
-                outcome=outcome.kind.value,
-                classification=result.classification.value,
-                status_code=outcome.status_code,
-                error=outcome.error,
-                response_headers=orjson.dumps(dict(outcome.headers)).decode()
-                if outcome.headers
-                else None,
-                response_body=outcome.body_excerpt,
-                retry_after=outcome.retry_after,
-            )
-        )
+        session.execute(insert(DeliveryAttempt), [_attempt_row(result)])
     fenced = and_(
         Delivery.id == claimed.id,
         Delivery.status == IN_FLIGHT,

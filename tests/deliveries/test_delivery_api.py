@@ -64,6 +64,8 @@ def test_a_message_reaches_its_subscriber_signed_and_visible(hub: HubServer) -> 
         assert delivery["route"] == "wms"
         assert delivery["attempts"] == 1
         assert delivery["history"][0]["classification"] == "success"
+        # Recorded in a batch, yet each delivery keeps its own delivery time: its attempt's end.
+        assert delivery["delivered_at"] == delivery["history"][0]["finished_at"]
         assert delivery["latency_ms"] is not None and delivery["latency_ms"] >= 0
         metrics = client.get("/metrics").text
         assert 'crossdock_delivery_latency_seconds_count{route="wms"} 1.0' in metrics
