@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
@@ -27,6 +28,9 @@ from hub.settings import Settings, get_settings
 from hub.state import HubState
 from hub.store.database import create_hub_engine
 from hub.store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 app = typer.Typer(
     help="Crossdock, the integration hub for wholesale distribution.", no_args_is_help=True
@@ -65,7 +69,10 @@ def serve(
     with command_session(settings) as session:
         backend = session.get_bind().dialect.name
         service = ClientService()
-        if not settings.bootstrap_admin_key and not service.has_active_admin(session):
+        if settings.bootstrap_admin_key:
+            # Here, once, before the processes start: they would race to create it.
+            service.ensure_bootstrap_admin(session, settings.bootstrap_admin_key)
+        elif not service.has_active_admin(session):
             new_key = service.create(session, name="admin", scopes=["admin"]).key
     base = f"http://{settings.host}:{settings.port}"
     lines = [f"Crossdock on {base}  (API docs: {base}/docs, database: {backend})"]
@@ -83,15 +90,30 @@ def serve(
             "A new key: crossdock clients create --name NAME --scopes admin"
         )
     typer.echo("\n".join(lines), err=True)
-    uvicorn.run(
-        create_app(settings, on_started=_tune_garbage_collector),
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_config=None,
-    )
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "access_log": False,
+        "log_config": None,
+    }
+    if settings.web_concurrency == 1:
+        uvicorn.run(create_app(settings, on_started=_tune_garbage_collector), **options)
+        return
+    # Each process builds its own app from the environment: carry the command's choices.
+    os.environ["CROSSDOCK_HOST"], os.environ["CROSSDOCK_PORT"] = settings.host, str(settings.port)
+    uvicorn.run("hub.cli:served_app", factory=True, workers=settings.web_concurrency, **options)
+
+
+def served_app() -> FastAPI:
+    """The app of one of several ``serve`` processes (uvicorn imports it by name)."""
+    from hub.app import create_app
+    from hub.logs import configure
+
+    settings = get_settings()
+    configure(settings.log_level)
+    return create_app(settings, on_started=_tune_garbage_collector)
 
 
 @app.command()

@@ -50,6 +50,13 @@ class Settings(BaseSettings):
         default=None,
         description="Fernet key for connection secrets; default: generated once per installation.",
     )
+    web_concurrency: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="`serve` processes sharing the port. More than one uses more cores for "
+        "parsing and checking; every process also runs workers, polls and jobs.",
+    )
     worker_enabled: bool = Field(default=True, description="Run delivery workers inside `serve`.")
     worker_concurrency: int = Field(default=64, ge=1, le=1024)
     lease_seconds: float = Field(default=60.0, ge=2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,3 +89,54 @@ def test_accepted_messages_survive_kill_9(
         again = client.post("/v1/messages", content=orjson.dumps(a_valid_event(event_id="k9-0")))
         assert again.status_code == 200
         assert again.json()["duplicate"] is True
+
+
+def test_several_serve_processes_share_the_port_and_the_database(
+    database_url: str, tmp_path: Path, processes: list[HubProcess]
+) -> None:
+    hub = HubProcess(
+        _env(
+            database_url,
+            CROSSDOCK_WEB_CONCURRENCY="2",
+            CROSSDOCK_BOOTSTRAP_ADMIN_KEY=ADMIN_KEY,
+        ),
+        str(tmp_path),
+    )
+    processes.append(hub.start())
+
+    async def post_many() -> list[httpx.Response]:
+        limits = httpx.Limits(max_connections=16)
+        headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
+        async with httpx.AsyncClient(
+            base_url=hub.base_url, headers=headers, limits=limits, timeout=30
+        ) as client:
+            return list(
+                await asyncio.gather(
+                    *(
+                        client.post(
+                            "/v1/messages",
+                            content=orjson.dumps(a_valid_event("reservation", f"multi-{n}")),
+                            headers={"Content-Type": "application/json"},
+                        )
+                        for n in range(200)
+                    )
+                )
+            )
+
+    responses = asyncio.run(post_many())
+    assert [r.status_code for r in responses] == [202] * 200
+    with httpx.Client(base_url=hub.base_url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as c:
+        seen: set[str] = set()
+        cursor = None
+        while True:
+            page = c.get(
+                "/v1/messages", params={"limit": 100, **({"after": cursor} if cursor else {})}
+            )
+            body = page.json()
+            seen.update(m["event"]["id"] for m in body["items"])
+            cursor = body["next_cursor"]
+            if not body["has_more"]:
+                break
+    assert seen == {f"multi-{n}" for n in range(200)}
+    assert hub.process is not None
+    assert len(re.findall(r"Application startup complete", hub.log())) == 2, hub.log()

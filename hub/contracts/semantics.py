@@ -145,6 +145,51 @@ class _PlanNode:
                     trail.pop()
 
 
+def compile_plan(root: _PlanNode) -> Callable[[Any], bool]:
+    """The plan as one generated function answering "does any check fail?".
+
+    Most messages are fine, and a plain nested walk with direct ``dict.get`` costs a
+    fraction of the recursive one. Only when it answers yes does the recursive walk run,
+    to say where and why.
+    """
+    lines = ["def failing(value0):"]
+    checks: dict[str, Callable[[str], bool]] = {}
+
+    def emit(node: _PlanNode, depth: int, indent: str) -> None:
+        value = f"value{depth}"
+        for check in node.checks:
+            name = f"ok{len(checks)}"
+            checks[name] = check.ok
+            lines.append(f"{indent}if {value}.__class__ is str and not {name}({value}):")
+            lines.append(f"{indent}    return True")
+        if node.each is not None and _has_checks(node.each):
+            lines.append(f"{indent}if {value}.__class__ is list:")
+            lines.append(f"{indent}    for value{depth + 1} in {value}:")
+            emit(node.each, depth + 1, indent + "        ")
+        children = [(key, child) for key, child in node.fields.items() if _has_checks(child)]
+        if children:
+            lines.append(f"{indent}if {value}.__class__ is dict:")
+            for key, child in children:
+                lines.append(f"{indent}    value{depth + 1} = {value}.get({key!r})")
+                lines.append(f"{indent}    if value{depth + 1} is not None:")
+                emit(child, depth + 1, indent + "        ")
+
+    emit(root, 0, "    ")
+    lines.append("    return False")
+    namespace: dict[str, Any] = dict(checks)
+    exec(compile("\n".join(lines), "<field plan>", "exec"), namespace)
+    failing: Callable[[Any], bool] = namespace["failing"]
+    return failing
+
+
+def _has_checks(node: _PlanNode) -> bool:
+    return bool(
+        node.checks
+        or (node.each is not None and _has_checks(node.each))
+        or any(_has_checks(child) for child in node.fields.values())
+    )
+
+
 def _escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
@@ -243,10 +288,12 @@ class ContractRules:
             self._walk.add(path, _GS1[kind])
         for path in self.plan.dates:
             self._walk.add(path, _DATE)
+        self._failing = compile_plan(self._walk)
 
     def findings(self, event_type: str, data: dict[str, Any]) -> list[SemanticFinding]:
         found: list[SemanticFinding] = []
-        self._walk.run(data, [], found)
+        if self._failing(data):
+            self._walk.run(data, [], found)
         for rule in self.rules:
             found.extend(rule(event_type, data))
         return found

@@ -103,3 +103,21 @@ def test_receipt_quantities_compare_as_decimals() -> None:
     assert rules.findings("receipt.received", fine) == []  # 0.1 + 0.2 != 0.3 in floats
     off = {"lines": [{"line_no": 1, "received_qty": 10, "accepted_qty": 7, "rejected_qty": 2}]}
     assert [f[0] for f in rules.findings("receipt.received", off)] == ["/data/lines/0/accepted_qty"]
+
+
+def test_the_compiled_plan_agrees_with_the_walk_on_every_example() -> None:
+    """The generated "any failure?" function and the recursive walk see the same failures."""
+    checked = failing = 0
+    for family, version in ((v.family, v.version) for v in REGISTRY.all_versions()):
+        contract = REGISTRY.get(family, version)
+        assert contract is not None
+        rules = ContractRules(family, contract.schema)
+        for example in contract.examples:
+            data = example.event.get("data")
+            walked: list[Any] = []
+            rules._walk.run(data, [], walked)
+            assert rules._failing(data) is bool(walked), example.name
+            checked += 1
+            failing += bool(walked)
+    assert checked >= 60
+    assert failing >= 5  # the invalid examples with wrong check digits and impossible dates
