@@ -28,6 +28,8 @@ run: $(STAMP)
 	$(BIN)/crossdock serve
 
 test: $(STAMP)
+	$(BIN)/crossdock contracts check
+	$(BIN)/crossdock governance check
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

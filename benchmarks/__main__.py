@@ -25,6 +25,7 @@ from benchmarks import (
     two_workers,
     validation,
     vs_procrastinate,
+    x12,
 )
 from benchmarks.common import BenchmarkError, Options
 
@@ -39,6 +40,7 @@ BENCHMARKS: dict[str, Callable[[Options], dict[str, Any]]] = {
     two_workers.NAME: two_workers.run,
     bulk_replay.NAME: bulk_replay.run,
     vs_procrastinate.NAME: vs_procrastinate.run,
+    x12.NAME: x12.run,
 }
 
 

@@ -27,6 +27,7 @@ ORDER = (
     "two-workers",
     "bulk-replay",
     "vs-procrastinate",
+    "x12",
 )
 COLUMNS = ("case", "measured", "baseline (same run)", "ratio", "p99", "target", "met")
 

@@ -21,6 +21,7 @@ from hub.contracts.checker import MessageChecker
 from hub.contracts.registry import ContractLoadError, ContractRegistry
 from hub.deadletters import cli as deadletters_cli
 from hub.errors import ProblemError
+from hub.governance import cli as governance_cli
 from hub.governance.policies import PolicyError
 from hub.mappings import cli as mappings_cli
 from hub.routes import cli as routes_cli
@@ -46,6 +47,8 @@ app.add_typer(deadletters_cli.app, name="deadletters")
 app.add_typer(mappings_cli.app, name="mappings")
 app.add_typer(connections_cli.connectors_app, name="connectors")
 app.add_typer(connections_cli.connections_app, name="connections")
+app.add_typer(governance_cli.app, name="governance")
+contracts_app.command("check")(governance_cli.contracts_check)
 
 
 @app.command()

@@ -32,7 +32,8 @@ def test_every_data_file_is_one_the_suite_checks() -> None:
             p.name.endswith(".schema.json") or p.parent.parent.parent.name == "examples"
         ),
         "governance": lambda p: (
-            (p.parent.name == "contracts" and p.suffix == ".yaml") or p.name == "delivery.yaml"
+            (p.parent.name == "contracts" and p.suffix == ".yaml")
+            or p.name in ("delivery.yaml", "hub.yaml")
         ),
         "mappings": lambda p: p.resolve() in mapping_files,
     }

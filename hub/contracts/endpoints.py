@@ -11,6 +11,8 @@ from hub.clients.service import Principal
 from hub.contracts.registry import ContractFamily, ContractVersion
 from hub.contracts.schemas import FamilyList, FamilySummary, VersionDetail
 from hub.errors import NotFound
+from hub.governance.gate import check_candidate
+from hub.governance.schemas import CompatibilityRequest, CompatibilityVerdict
 from hub.openapi import problems
 from hub.state import hub_state
 
@@ -94,3 +96,21 @@ def get_version(
             for e in found.examples
         ],
     }
+
+
+@router.post(
+    "/{family}/compatibility",
+    summary="Check a candidate schema against the family's versions",
+    description=(
+        "The compatibility gate: compares the candidate with the earlier versions of its major "
+        "under the family's compatibility mode (governance/contracts/<family>.yaml) and answers "
+        "a verdict with one explanation per change. Changes nothing; any key may ask. "
+        "See docs/governance.md."
+    ),
+    response_model=CompatibilityVerdict,
+    responses=problems(401, 403, 404, 422),
+)
+def check_compatibility(
+    request: Request, family: FamilyName, body: CompatibilityRequest, _principal: AnyClient
+) -> dict[str, Any]:
+    return check_candidate(_family(request, family), body.schema_, body.version).as_dict()

@@ -1,0 +1,191 @@
+"""Receipts into Odoo: received quantities on the purchase order's incoming transfer, validated.
+
+The route's mapping (``odoo-receipt`` in ``mappings/odoo``) turns a ``receipt.received``
+message into a :class:`ReceiptPayload`. Sending it:
+
+1. finds the open incoming transfer (``stock.picking``) of the purchase order: ``origin`` is
+   the order's number, operation type ``incoming``, state neither ``done`` nor ``cancel``
+   (the oldest, or the one the payload names);
+2. sets each move's ``quantity`` to what arrived of its product (``picked``), and 0 on moves
+   of products that did not arrive; several moves of one product are filled in order;
+3. calls ``button_validate``. Less than expected leaves a backorder for the rest (the
+   ``skip_backorder`` context answers Odoo's "Create backorder?" question) unless the
+   connection says ``create_backorders: false``.
+
+A receipt must never be booked twice. Before validating, the connector notes the transfer
+in its state (``receipt:<message key>``); a retry after a lost answer finds the note,
+sees the transfer already ``done`` and reports success instead of booking the quantities
+again on the backorder. The note stays, so a backfill of the same message does not book
+it again either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from connectors.odoo.rpc import OdooClient
+from connectors.sdk import ConnectorState
+
+
+class ReceiptLine(BaseModel):
+    """What arrived of one product, in the unit of the purchase order line."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, description="The product's Internal Reference (default_code).")
+    quantity: Decimal = Field(ge=0, allow_inf_nan=False, description="The quantity received.")
+
+
+class ReceiptPayload(BaseModel):
+    """The native payload of a receipt for Odoo (kind ``odoo/receipt``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    po_number: str = Field(min_length=1, description="The purchase order's number (its name).")
+    picking: str | None = Field(
+        default=None, description="The incoming transfer to book on; default: the oldest open one."
+    )
+    receipt_ref: str | None = Field(default=None, description="The receipt's own id, for people.")
+    lines: list[ReceiptLine] = Field(min_length=1)
+
+
+class ReceiptRefused(Exception):
+    """Odoo holds nothing this receipt can be booked on: a permanent failure."""
+
+
+class ReceiptBooker:
+    """Books receipts on one Odoo, one purchase order at a time per process."""
+
+    def __init__(self, client: OdooClient, state: ConnectorState, *, backorders: bool) -> None:
+        self._client = client
+        self._state = state
+        self._backorders = backorders
+        # Two receipts of one order in flight at once would both fill the same transfer.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    async def book(self, receipt: ReceiptPayload, message_key: str) -> str:
+        """Book ``receipt``; say what was done. Raises :class:`ReceiptRefused` and RPC errors."""
+        lock = self._locks.get(receipt.po_number)
+        if lock is None:
+            lock = self._locks[receipt.po_number] = asyncio.Lock()
+        async with lock:
+            return await self._book(receipt, message_key)
+
+    async def _book(self, receipt: ReceiptPayload, message_key: str) -> str:
+        note_key = f"receipt:{message_key}"
+        note = await self._state.get(note_key)
+        if isinstance(note, dict) and note.get("phase") == "done":
+            return f"already booked on {note.get('name')}"
+        picking = await self._noted_picking(note)
+        if picking is not None and picking["state"] == "done":
+            await self._state.put(note_key, {**note, "phase": "done"})
+            return f"already booked on {picking['name']}"
+        if picking is None:
+            picking = await self._open_picking(receipt)
+        quantities = await self._quantities(receipt, picking)
+        by_quantity: dict[Decimal, list[int]] = {}
+        for move_id, quantity in quantities.items():
+            by_quantity.setdefault(quantity, []).append(move_id)
+        for quantity, move_ids in by_quantity.items():
+            await self._client.execute(
+                "stock.move", "write", [move_ids, {"quantity": float(quantity), "picked": True}]
+            )
+        note = {"picking": picking["id"], "name": picking["name"], "phase": "validating"}
+        await self._state.put(note_key, note)
+        context: dict[str, Any] = {"skip_backorder": True}
+        if not self._backorders:
+            context["picking_ids_not_to_backorder"] = [picking["id"]]
+        answer = await self._client.execute(
+            "stock.picking", "button_validate", [[picking["id"]]], context=context
+        )
+        if isinstance(answer, dict):
+            # An action: Odoo wants a person to answer a wizard (lots, expiry dates, …).
+            wizard = answer.get("res_model") or answer.get("name") or "a wizard"
+            raise ReceiptRefused(
+                f"Odoo asks for {wizard} before {picking['name']} can be validated"
+            )
+        await self._state.put(note_key, {**note, "phase": "done"})
+        return f"booked on {picking['name']}"
+
+    async def _noted_picking(self, note: Any) -> dict[str, Any] | None:
+        """The transfer a former attempt was validating, if it still exists and is not cancelled."""
+        if not isinstance(note, dict) or not isinstance(note.get("picking"), int):
+            return None
+        rows = await self._client.search_read(
+            "stock.picking", [("id", "=", note["picking"])], ["name", "state"]
+        )
+        if not rows or rows[0]["state"] == "cancel":
+            return None
+        return rows[0]
+
+    async def _open_picking(self, receipt: ReceiptPayload) -> dict[str, Any]:
+        domain: list[Any] = [
+            ("origin", "=", receipt.po_number),
+            ("picking_type_id.code", "=", "incoming"),
+            ("state", "not in", ["done", "cancel"]),
+        ]
+        if receipt.picking is not None:
+            domain.append(("name", "=", receipt.picking))
+        rows = await self._client.search_read(
+            "stock.picking", domain, ["name", "state"], order="id asc"
+        )
+        if not rows:
+            raise ReceiptRefused(
+                f"Odoo has no open receipt for purchase order {receipt.po_number!r}"
+                + (f" named {receipt.picking!r}" if receipt.picking else "")
+            )
+        ready = [row for row in rows if row["state"] == "assigned"]
+        return (ready or rows)[0]
+
+    async def _quantities(
+        self, receipt: ReceiptPayload, picking: dict[str, Any]
+    ) -> dict[int, Decimal]:
+        """The quantity to set on each open move of ``picking``."""
+        moves = await self._client.search_read(
+            "stock.move",
+            [("picking_id", "=", picking["id"]), ("state", "not in", ["done", "cancel"])],
+            ["product_id", "product_uom_qty"],
+            order="sequence asc, id asc",
+        )
+        wanted: dict[str, Decimal] = {}
+        for line in receipt.lines:
+            wanted[line.sku] = wanted.get(line.sku, Decimal(0)) + line.quantity
+        products = await self._client.search_read(
+            "product.product", [("default_code", "in", sorted(wanted))], ["default_code"]
+        )
+        sku_of = {row["id"]: row["default_code"] for row in products}
+        unknown = sorted(set(wanted) - set(sku_of.values()))
+        if unknown:
+            raise ReceiptRefused(f"Odoo knows no product with the reference {', '.join(unknown)}")
+        moves_of: dict[str, list[dict[str, Any]]] = {}
+        for move in moves:
+            product = move.get("product_id")
+            product_id = product[0] if isinstance(product, list) else product
+            sku = sku_of.get(product_id)
+            if sku is not None:
+                moves_of.setdefault(sku, []).append(move)
+        absent = sorted(set(wanted) - set(moves_of))
+        if absent:
+            raise ReceiptRefused(
+                f"{picking['name']} (purchase order {receipt.po_number}) expects none of "
+                f"{', '.join(absent)}"
+            )
+        quantities = {move["id"]: Decimal(0) for move in moves}
+        for sku, remaining in wanted.items():
+            sku_moves = moves_of[sku]
+            for move in sku_moves[:-1]:
+                share = min(remaining, _decimal(move["product_uom_qty"]))
+                quantities[move["id"]] = share
+                remaining -= share
+            quantities[sku_moves[-1]["id"]] = remaining  # the rest, over-receipt included
+        return quantities
+
+
+def _decimal(value: Any) -> Decimal:
+    """An Odoo float as the decimal it was rounded to (its shortest text)."""
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)

@@ -1,0 +1,245 @@
+"""The odoo connector driven through a real hub: polled purchase orders, reservations and
+backorders become canonical messages; routed receipts are booked and validated in Odoo.
+
+The hub reads this folder's mappings only (a copy of ``mappings/odoo``), so the test stands
+on the files it ships.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from connectors.odoo.testing import (
+    LOGIN,
+    PASSWORD,
+    FakeOdoo,
+    MoveLine,
+    Network,
+    OrderLine,
+    receipt_event,
+    seed_network,
+)
+from tests.conftest import ADMIN_KEY, REPO, hub_settings
+from tests.servers import HubServer
+
+SOURCE = "/connections/odoo-erp"
+
+
+@pytest.fixture
+def odoo() -> Iterator[FakeOdoo]:
+    fake = FakeOdoo()
+    with fake.peer:
+        yield fake
+
+
+@pytest.fixture
+def network(odoo: FakeOdoo) -> Network:
+    return seed_network(odoo)
+
+
+@pytest.fixture
+def hub(database_url: str, tmp_path: Path) -> Iterator[HubServer]:
+    mappings = tmp_path / "mappings"
+    shutil.copytree(REPO / "mappings" / "odoo", mappings / "odoo")
+    settings = hub_settings(database_url)
+    settings.mappings_path = mappings
+    settings.poll_sync_seconds = 0.2
+    with HubServer(settings) as server:
+        yield server
+
+
+def connect(client: httpx.Client, odoo: FakeOdoo, **config: Any) -> dict[str, Any]:
+    response = client.post(
+        "/v1/connections",
+        json={
+            "name": "odoo-erp",
+            "connector": "odoo",
+            "config": {
+                "url": odoo.url,
+                "database": odoo.database,
+                "login": LOGIN,
+                "password": PASSWORD,
+                "page_size": 2,
+                "settle_seconds": 0,
+                **config,
+            },
+            "poll_interval_seconds": 1,
+        },
+    )
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def messages(client: httpx.Client, type_: str) -> list[dict[str, Any]]:
+    page = client.get("/v1/messages", params={"source": SOURCE, "type": type_, "limit": 100})
+    assert page.status_code == 200, page.text
+    items: list[dict[str, Any]] = page.json()["items"]
+    return items
+
+
+def wait_for(check: Any, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+def test_purchase_orders_are_polled_page_by_page_once_each(
+    hub: HubServer, odoo: FakeOdoo, network: Network
+) -> None:
+    gloves, gel = network.product("NTR-GLV-L-CS10"), network.product("SAN-GEL-1GA")
+    big = 9007199254740993
+    for n in range(5):
+        odoo.add_purchase_order(
+            network.supplier,
+            [OrderLine(gloves, 400, 38.75), OrderLine(gel, 12.345, 0.1, uom="kg")],
+            warehouse=network.warehouse,
+            id=big + n,
+        )
+    with hub.client(ADMIN_KEY) as client:
+        created = connect(client, odoo)
+        assert PASSWORD not in orjson.dumps(created).decode()
+        assert created["mappings"]["odoo/purchase.order"] == "odoo-purchase-order"
+        check = client.post("/v1/connections/odoo-erp/check").json()
+        assert check["ok"] is True, check
+        assert "Odoo 17.0" in check["detail"]
+
+        released = wait_for(
+            lambda: (m := messages(client, "po_release.released")) and len(m) == 5 and m
+        )
+        events = sorted(
+            (m["event"] for m in released), key=lambda e: e["data"]["extensions"]["odoo_id"]
+        )
+        assert [e["data"]["extensions"]["odoo_id"] for e in events] == [big + n for n in range(5)]
+        assert [e["subject"] for e in events] == [f"P{n:05d}" for n in range(1, 6)]
+        first = events[0]
+        assert first["source"] == SOURCE
+        assert first["id"].startswith(f"odoo:purchase.order:{big}@")
+        assert first["data"]["supplier_ref"] == "VEND-ACME-0042"
+        assert first["data"]["ship_to"]["code"] == "ATL"
+        assert [
+            (line["ordered_qty"], line["unit_price"], line["uom"])
+            for line in first["data"]["lines"]
+        ] == [
+            (400, 38.75, "EA"),
+            (12.345, 0.1, "KG"),
+        ]
+
+        polling = wait_for(
+            lambda: (p := client.get("/v1/connections/odoo-erp").json()["polling"])["cursor"] and p
+        )
+        assert polling["last_error"] is None
+        cursor = orjson.loads(polling["cursor"])
+        assert sorted(cursor["purchase_orders"]["seen"]) != []
+        # Five orders, two per page: three pages at least, never a page read twice.
+        reads = [c for c in odoo.calls if c == ("purchase.order", "search_read")]
+        assert len(reads) >= 3
+
+        odoo.add_purchase_order(
+            network.supplier, [OrderLine(gloves, 1, 1.0)], warehouse=network.warehouse
+        )
+        wait_for(lambda: len(messages(client, "po_release.released")) == 6)
+        time.sleep(2.5)  # a few more polls: nothing comes twice
+        again = messages(client, "po_release.released")
+        assert len(again) == 6
+        assert len({m["event"]["id"] for m in again}) == 6
+        assert messages(client, "po_release.changed") == []
+        letters = client.get("/v1/deadletters", params={"direction": "inbound"}).json()["items"]
+        assert letters == []
+
+
+def test_a_routed_receipt_is_booked_and_its_backorder_reported(
+    hub: HubServer, odoo: FakeOdoo, network: Network
+) -> None:
+    gloves, gel = network.product("NTR-GLV-L-CS10"), network.product("SAN-GEL-1GA")
+    odoo.add_purchase_order(
+        network.supplier,
+        [OrderLine(gloves, 400, 38.75), OrderLine(gel, 12.5, 12.49, uom="kg")],
+        warehouse=network.warehouse,
+        name="P04512",
+    )
+    odoo.add_picking(
+        "outgoing",
+        network.customer,
+        [MoveLine(gloves, 60, 60), MoveLine(gel, 20, 7.5, uom="kg")],
+        warehouse=network.warehouse,
+        origin="S00871",
+    )
+    with hub.client(ADMIN_KEY) as client:
+        connect(client, odoo)
+        route = client.post(
+            "/v1/routes",
+            json={
+                "name": "receipts-to-odoo",
+                "connection": "odoo-erp",
+                "types": ["receipt.received"],
+                "mapping": "odoo-receipt",
+            },
+        )
+        assert route.status_code == 201, route.text
+        [order] = wait_for(lambda: messages(client, "po_release.released"))
+        assert order["event"]["subject"] == "P04512"
+        [reservation] = wait_for(lambda: messages(client, "reservation.confirmed"))
+        data = reservation["event"]["data"]
+        assert (data["order_ref"], data["customer_ref"], data["status"]) == (
+            "S00871",
+            "CUST-US-00871",
+            "partially_confirmed",
+        )
+        assert [(line["requested_qty"], line["reserved_qty"]) for line in data["lines"]] == [
+            (60, 60),
+            (20, 7.5),
+        ]
+
+        # The warehouse received 396 of 400 gloves and all the gel.
+        posted = client.post(
+            "/v1/messages",
+            content=orjson.dumps(receipt_event("P04512")),
+            headers={"content-type": "application/json"},
+        )
+        assert posted.status_code == 202, posted.text
+        key = posted.json()["key"]
+        wait_for(
+            lambda: (
+                [d["status"] for d in client.get(f"/v1/messages/{key}/deliveries").json()["items"]]
+                == ["delivered"]
+            )
+        )
+        original, rest = odoo.rows("stock.picking", origin="P04512")
+        assert original["state"] == "done"
+        assert [m["quantity"] for m in odoo.rows("stock.move", picking_id=original["id"])] == [
+            396,
+            12.5,
+        ]
+        assert rest["backorder_id"] == [original["id"], original["name"]]
+
+        # The next poll reports the backorder the receipt left.
+        [backorder] = wait_for(lambda: messages(client, "backorder.created"))
+        data = backorder["event"]["data"]
+        assert backorder["event"]["subject"] == rest["name"]
+        assert (data["order_ref"], data["supply_ref"], data["open_qty"], data["uom"]) == (
+            "P04512",
+            "P04512",
+            4,
+            "EA",
+        )
+        assert [line["item"]["sku"] for line in data["lines"]] == ["NTR-GLV-L-CS10"]
+
+        # Receiving rewrote the purchase order: nothing a supplier needs to hear again.
+        time.sleep(2.5)
+        assert len(messages(client, "po_release.released")) == 1
+        assert messages(client, "po_release.changed") == []
+        assert len(messages(client, "backorder.created")) == 1
+        assert messages(client, "backorder.updated") == []
