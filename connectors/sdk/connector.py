@@ -13,6 +13,7 @@ from connectors.sdk.inbound import (
     CheckResult,
     InboundRequest,
     NativeRecord,
+    NotSupported,
     PollResult,
     RecordFate,
     VerificationFailed,
@@ -165,7 +166,7 @@ class Connector(ABC, Generic[ConfigT]):
         must not write it: the records are not stored yet. Write in :meth:`committed`. Leaving
         a record out is how a connector ignores it.
         """
-        raise NotImplementedError(f"the {self.manifest.slug} connector does not receive")
+        raise NotSupported(f"the {self.manifest.slug} connector does not receive")
 
     async def receive(self, request: InboundRequest) -> tuple[Verified, Sequence[NativeRecord]]:
         """Verify, then parse: what the hub does with a pushed request."""
@@ -174,7 +175,7 @@ class Connector(ABC, Generic[ConfigT]):
 
     async def poll(self, cursor: str | None) -> PollResult:
         """Read the records after ``cursor`` (``None``: from the start) and the next cursor."""
-        raise NotImplementedError(f"the {self.manifest.slug} connector does not poll")
+        raise NotSupported(f"the {self.manifest.slug} connector does not poll")
 
     async def committed(
         self, records: Sequence[NativeRecord], fates: Sequence[RecordFate], context: Any

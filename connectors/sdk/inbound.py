@@ -17,6 +17,15 @@ CANONICAL = "cloudevent"
 """The record kind of a payload that already is a canonical CloudEvent: no mapping needed."""
 
 
+class NotSupported(Exception):
+    """What a connector (or its test harness) does not do, asked of it anyway.
+
+    The base class's defaults raise it: a connector that does not receive has no ``parse``,
+    one that does not poll no ``poll``. The hub never calls them on such a connector; the
+    conformance suite skips what a harness says it does not support.
+    """
+
+
 class VerificationFailed(Exception):
     """Raised by :meth:`Connector.verify` for a request that is not authentic.
 

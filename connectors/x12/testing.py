@@ -4,7 +4,7 @@ The fake peer is what an SFTP/AS2 gateway leaves on disk: an inbox the partner's
 land in and an outbox the connector writes to. ``seed_records`` drops real X12 files (856
 ship notices) into the inbox; ``assert_delivered`` reads the outbox file back with the
 connector's own parser. The connector does not speak HTTP, so the HTTP outcome tests do
-not apply (``fail_next_send`` raises ``NotImplementedError`` and the suite skips them).
+not apply (``fail_next_send`` raises ``NotSupported`` and the suite skips them).
 
 Also here, for tests of this connector and of systems around it: :func:`partner_interchange`
 writes an interchange as the partner would send it, and :data:`PURCHASE_ORDER` is an 850

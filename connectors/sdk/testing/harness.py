@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 from connectors.sdk.connector import Connector
-from connectors.sdk.inbound import InboundRequest
+from connectors.sdk.inbound import InboundRequest, NotSupported
 from connectors.sdk.outbound import OutboundMessage
 
 SAMPLE_EVENT: dict[str, Any] = {
@@ -76,21 +76,21 @@ class ConformanceHarness(ABC):
 
     def assert_delivered(self, message: OutboundMessage) -> None:
         """Assert that the fake peer now holds what ``message`` should have become."""
-        raise NotImplementedError
+        raise NotSupported
 
     def fail_next_send(self, status: int, headers: dict[str, str]) -> None:
         """Make the peer answer the next send with this HTTP status.
 
-        Raise ``NotImplementedError`` (the default) when the connector does not speak HTTP;
-        the suite then leaves out the HTTP outcome tests.
+        Raise :class:`~connectors.sdk.NotSupported` (the default) when the connector does not
+        speak HTTP; the suite then leaves out the HTTP outcome tests.
         """
-        raise NotImplementedError
+        raise NotSupported
 
     # -- inbound --------------------------------------------------------------------------
 
     def inbound_request(self) -> InboundRequest:
         """A request as the peer sends it, correctly signed and current."""
-        raise NotImplementedError
+        raise NotSupported
 
     def stale_request(self) -> InboundRequest | None:
         """A correctly signed request that is too old; ``None`` if the scheme has no clock."""
@@ -103,4 +103,4 @@ class ConformanceHarness(ABC):
 
     def seed_records(self, count: int) -> None:
         """Put ``count`` new records at the peer, for polls to find."""
-        raise NotImplementedError
+        raise NotSupported

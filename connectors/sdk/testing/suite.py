@@ -19,7 +19,7 @@ import pytest
 from pydantic import ValidationError
 
 from connectors.sdk.connector import Connector, ConnectorConfig, Manifest
-from connectors.sdk.inbound import InboundRequest, VerificationFailed
+from connectors.sdk.inbound import InboundRequest, NotSupported, VerificationFailed
 from connectors.sdk.outbound import OutboundMessage, OutcomeKind, SendOutcome
 from connectors.sdk.state import MemoryState
 from connectors.sdk.testing.harness import ConformanceHarness
@@ -145,7 +145,7 @@ class ConnectorConformance:
         for status, headers, retry_after in cases:
             try:
                 kit.fail_next_send(status, headers)
-            except NotImplementedError:
+            except NotSupported:
                 pytest.skip("the connector does not speak HTTP")
             outcome = run_with(self.connector, kit.config(), self._sender(kit.sample_message()))
             assert outcome.kind is OutcomeKind.HTTP_ERROR, (status, outcome)
