@@ -56,12 +56,22 @@ class OdooConfig(ConnectorConfig):
         description="Read only records written at least this long ago by Odoo's clock. Odoo "
         "stamps a record's write_date when its transaction starts, so a long transaction "
         "(a scheduler run reserving stock) commits records dated in the past; the delay "
-        "keeps the cursor from passing them before they are visible.",
+        "keeps the cursor from passing them before they are visible. With 0, records "
+        "written in Odoo's current second still wait for the next poll.",
     )
     create_backorders: bool = Field(
         default=True,
         description="When a receipt has less than expected, leave a backorder for the rest "
         "(as Odoo asks); false closes the receipt without one.",
+    )
+    receipt_tolerance_percent: float | None = Field(
+        default=None,
+        ge=0,
+        le=1000,
+        allow_inf_nan=False,
+        description="Receiving tolerance: a receipt bringing a product of a purchase order "
+        "beyond ordered * (1 + this / 100), counting what was received before, is refused "
+        "(dead-lettered, nothing booked). Empty: no limit; Odoo books any over-receipt.",
     )
 
     @field_validator("warehouses")

@@ -1,8 +1,9 @@
 """The ``odoo`` connector: an Odoo ERP through its external JSON-RPC API.
 
-Polls purchase orders, stock reservations and backorders (see :mod:`connectors.odoo.polling`)
-and books received quantities on purchase orders' incoming transfers (see
-:mod:`connectors.odoo.receipts`). Speaks ``POST /jsonrpc`` with ``common.login`` and
+Polls purchase orders, stock reservations and backorders (see :mod:`connectors.odoo.polling`);
+books received quantities on purchase orders' incoming transfers (see
+:mod:`connectors.odoo.receipts`) and customer reservations as deliveries (see
+:mod:`connectors.odoo.deliveries`). Speaks ``POST /jsonrpc`` with ``common.login`` and
 ``object.execute_kw`` (:mod:`connectors.odoo.rpc`), as any Odoo 17 or later answers it.
 
 How Odoo's failures reach the hub, when sending:
@@ -25,12 +26,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
 from pydantic import ValidationError
 
 from connectors.odoo.config import OdooConfig
+from connectors.odoo.deliveries import DeliveryBooker, DeliveryPayload, DeliveryRefused, order_key
 from connectors.odoo.polling import STREAMS, Cursor, fingerprint, odoo_datetime, read_page
 from connectors.odoo.receipts import ReceiptBooker, ReceiptPayload, ReceiptRefused
 from connectors.odoo.records import RelatedRecords
@@ -89,14 +92,14 @@ class Seen:
 
 
 class OdooConnector(Connector[OdooConfig]):
-    """Odoo: purchase orders, reservations and backorders out; receipts in."""
+    """Odoo: purchase orders, reservations and backorders out; receipts and reservations in."""
 
     manifest = Manifest(
         slug="odoo",
         name="Odoo",
-        version="1.0.0",
+        version="1.1.0",
         kinds=("erp",),
-        sends=("receipt.received",),
+        sends=("receipt.received", "reservation.requested", "reservation.cancelled"),
         polls=True,
         mappings={
             "odoo/purchase.order": "odoo-purchase-order",
@@ -104,9 +107,12 @@ class OdooConnector(Connector[OdooConfig]):
             "odoo/stock.backorder": "odoo-backorder",
         },
         description="Odoo ERP over JSON-RPC: polls confirmed purchase orders "
-        "(po_release.released, po_release.changed), reserved deliveries "
-        "(reservation.confirmed) and backorders (backorder.created, backorder.updated); "
-        "books receipt.received on the purchase order's receipt and validates it.",
+        "(po_release.released, po_release.changed), reserved and cancelled deliveries "
+        "(reservation.confirmed, reservation.cancelled) and backorders (backorder.created, "
+        "backorder.updated, backorder.filled, backorder.cancelled); books receipt.received "
+        "on the purchase order's receipt and validates it; books reservation.requested as a "
+        "customer delivery, reserved as stock allows, and reservation.cancelled by "
+        "cancelling it.",
     )
     config_model = OdooConfig
     harness = "connectors.odoo.testing:OdooHarness"
@@ -117,6 +123,7 @@ class OdooConnector(Connector[OdooConfig]):
         super().__init__(config, timeout=timeout, state=state)
         self._client: OdooClient | None = None
         self._booker: ReceiptBooker | None = None
+        self._deliveries: DeliveryBooker | None = None
 
     @property
     def client(self) -> OdooClient:
@@ -134,6 +141,7 @@ class OdooConnector(Connector[OdooConfig]):
     async def aclose(self) -> None:
         self._client = None
         self._booker = None
+        self._deliveries = None
         await super().aclose()
 
     # -- check ----------------------------------------------------------------------------
@@ -159,22 +167,30 @@ class OdooConnector(Connector[OdooConfig]):
     # -- send -----------------------------------------------------------------------------
 
     async def send(self, message: OutboundMessage) -> SendOutcome:
-        """Book a ``receipt.received`` (the route's ``odoo/receipt`` payload) in Odoo."""
+        """Book the route's payload in Odoo: a receipt (``odoo/receipt``, from the
+        ``odoo-receipt`` mapping) or a reservation (``odoo/delivery``, from ``odoo-delivery``:
+        the payloads with an ``action``)."""
         if message.payload is None:
             return SendOutcome.mapping_error(
-                "the odoo connector needs the route to map receipts to its payload "
-                "(mapping odoo-receipt)"
+                "the odoo connector needs the route to map messages to its payload "
+                "(mapping odoo-receipt or odoo-delivery)"
             )
+        delivery = isinstance(message.payload, dict) and "action" in message.payload
         try:
-            receipt = ReceiptPayload.model_validate(message.payload)
+            if delivery:
+                payload: ReceiptPayload | DeliveryPayload = DeliveryPayload.model_validate(
+                    message.payload
+                )
+            else:
+                payload = ReceiptPayload.model_validate(message.payload)
         except ValidationError as exc:
-            return SendOutcome.mapping_error(f"not an odoo receipt payload: {_first(exc)}")
-        if self._booker is None:
-            self._booker = ReceiptBooker(
-                self.client, self.state, backorders=self.config.create_backorders
-            )
+            what = "delivery" if delivery else "receipt"
+            return SendOutcome.mapping_error(f"not an odoo {what} payload: {_first(exc)}")
         try:
-            await self._booker.book(receipt, message.message_key)
+            if isinstance(payload, DeliveryPayload):
+                await self._delivery_booker().book(payload)
+            else:
+                await self._receipt_booker().book(payload, message.message_key)
         except httpx.HTTPError as exc:
             return SendOutcome.from_exception(exc)
         except OdooHTTPError as exc:
@@ -186,11 +202,27 @@ class OdooConnector(Connector[OdooConfig]):
                 body_excerpt=exc.response.text[:2048],
                 error=f"{exc}: treated as a bad gateway",
             )
-        except (OdooLoginRefused, ReceiptRefused) as exc:
+        except (OdooLoginRefused, ReceiptRefused, DeliveryRefused) as exc:
             return SendOutcome.rejected(str(exc))
         except OdooFault as fault:
             return outcome_of_fault(fault)
         return SendOutcome.ok()
+
+    def _receipt_booker(self) -> ReceiptBooker:
+        if self._booker is None:
+            tolerance = self.config.receipt_tolerance_percent
+            self._booker = ReceiptBooker(
+                self.client,
+                self.state,
+                backorders=self.config.create_backorders,
+                tolerance_percent=None if tolerance is None else Decimal(repr(tolerance)),
+            )
+        return self._booker
+
+    def _delivery_booker(self) -> DeliveryBooker:
+        if self._deliveries is None:
+            self._deliveries = DeliveryBooker(self.client, self.state)
+        return self._deliveries
 
     # -- poll -----------------------------------------------------------------------------
 
@@ -217,8 +249,17 @@ class OdooConnector(Connector[OdooConfig]):
             more = more or page.full
             for data in page.rows:
                 key = f"seen:{stream.name}:{data['id']}"
-                digest = fingerprint(stream, data)
                 passed_on = await self.state.get(key)
+                if stream.pickings:
+                    data["crossdock_reservation_id"] = await self._requested_as(data)
+                    if (
+                        stream.name == "reservations"
+                        and data["state"] == "cancel"
+                        and data["crossdock_reservation_id"] is None
+                        and passed_on is None
+                    ):
+                        continue  # a delivery no message spoke of: its end is no news
+                digest = fingerprint(stream, data)
                 if isinstance(passed_on, dict) and passed_on.get("digest") == digest:
                     continue  # written again, but nothing a mapping reads changed
                 event = "changed" if passed_on is not None else "new"
@@ -226,16 +267,35 @@ class OdooConnector(Connector[OdooConfig]):
                     NativeRecord(
                         stream.kind,
                         {"event": event, **data},
-                        f"{stream.model}:{data['id']}@{data['write_date']}",
+                        # One picking version can be a reservation and a backorder: the
+                        # kind, not the model, keeps their ids (and messages) apart.
+                        f"{stream.record_name}:{data['id']}@{data['write_date']}",
                     )
                 )
                 remembered.append(Seen(key, digest, data["write_date"]))
         return PollResult(records, position.dump(), more, context=remembered)
 
-    async def _settled_before(self) -> str | None:
-        """The newest write_date a poll may read, by Odoo's clock; ``None``: no limit."""
-        if self.config.settle_seconds == 0:
+    async def _requested_as(self, picking: dict[str, Any]) -> str | None:
+        """The ``reservation_id`` this connector delivered the picking's order for, if any.
+
+        Every delivery of an order (backorders too) has the order as its ``origin``.
+        """
+        origin = picking.get("origin")
+        kind = picking.get("picking_type_id") or {}
+        if not origin or kind.get("code") != "outgoing":
             return None
+        key = order_key(origin)
+        note = await self.state.get(key) if key else None
+        found = note.get("reservation_id") if isinstance(note, dict) else None
+        return found if isinstance(found, str) else None
+
+    async def _settled_before(self) -> str:
+        """The write_date a poll reads records written before, by Odoo's clock.
+
+        Always a whole second that is over, even without a settle delay: Odoo answers
+        write_date to the second, so a record written again later in a second the cursor
+        has read would come back with the same write_date and be missed.
+        """
         await self.client.version()  # a cheap call whose answer carries Odoo's clock
         now = self.client.server_time or datetime.now(UTC)
         return odoo_datetime(now - timedelta(seconds=self.config.settle_seconds))

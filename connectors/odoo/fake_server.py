@@ -7,13 +7,32 @@ and implements exactly what the connector uses:
 - ``object.execute_kw`` as a user whose password or API key checks out, else
   ``AccessDenied``; a user without write access gets ``AccessError`` on writes;
 - ``search_read`` and ``read`` of every model below (a many2one as ``[id, display name]``,
-  an empty field as ``false``, datetimes in UTC to the second, as Odoo answers them);
-- ``write`` of ``quantity`` and ``picked`` on ``stock.move``;
+  an empty field as ``false``, datetimes in UTC to the second, ``display_name`` on request,
+  as Odoo answers them);
+- ``write`` of ``quantity``, ``picked`` and ``product_uom_qty`` on ``stock.move`` (a demand
+  lowered below what is reserved unreserves the move, as Odoo does), and of ``move_ids``
+  (``(0, 0, values)`` commands: a move added to a confirmed transfer is confirmed) on
+  ``stock.picking``;
+- ``stock.picking.create`` with its moves as ``(0, 0, values)`` commands: the id for a dict,
+  the ids for a list; a draft transfer named from its operation type's sequence, its
+  locations the type's defaults unless given; a mandatory field missing (a move's
+  ``name``, ``product_id`` or locations) is Odoo's ``ValidationError``;
+- ``stock.picking.action_confirm`` (draft moves confirmed); ``action_assign`` (confirms a
+  draft first, then reserves what free stock allows, moves by date then id; goods from a
+  partner location are always available; ``UserError`` "Nothing to check the availability
+  for." when no move can be); ``action_cancel`` (moves cancelled and unreserved;
+  ``UserError`` for a transfer with a done move);
 - ``stock.picking.button_validate``: without quantities a ``UserError``; with less than
   expected and no ``skip_backorder`` in the context, the "Create backorder?" wizard's
   action; otherwise the transfer is done and a backorder transfer (``backorder_id``) holds
-  the rest, unless the context lists it in ``picking_ids_not_to_backorder``. Receiving also
-  adds to the purchase order lines' ``qty_received`` and rewrites the order.
+  the rest, unless the context lists it in ``picking_ids_not_to_backorder``. A delivery's
+  backorder is reserved as stock allows at once. Validation moves stock between internal
+  locations: a receipt's goods reserve the moves waiting for them there, oldest first
+  (Odoo's ``_trigger_assign``). Receiving also adds to the purchase order lines'
+  ``qty_received`` and rewrites the order.
+
+Stock on hand is kept per product and location (``stock.quant`` is not served: the
+connector never reads it); :meth:`FakeOdoo.set_stock` adjusts it.
 
 Domains take ``&``, ``|``, ``!``, dotted paths through many2one fields, and the operators
 ``=``, ``!=``, ``<``, ``<=``, ``>``, ``>=``, ``in``, ``not in``. Every other call answers
@@ -21,7 +40,9 @@ an Odoo-style error. ``write_date`` is kept to the microsecond, as Odoo does, wh
 carry it to the second; domains compare the full value.
 
 Tests seed it with :meth:`FakeOdoo.add_purchase_order`, :meth:`FakeOdoo.add_picking` and
-friends, and read it back with :meth:`FakeOdoo.rows`.
+friends, act as Odoo's users and jobs with :meth:`FakeOdoo.validate`,
+:meth:`FakeOdoo.cancel`, :meth:`FakeOdoo.set_stock` and :meth:`FakeOdoo.run_scheduler`, and
+read it back with :meth:`FakeOdoo.rows` (see :mod:`connectors.odoo.testing`).
 """
 
 from __future__ import annotations
@@ -66,13 +87,27 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "name": _f("char"),
         "default_code": _f("char"),
         "barcode": _f("char"),
+        "uom_id": _f("many2one", "uom.uom"),
     },
-    "stock.warehouse": {"name": _f("char"), "code": _f("char")},
+    "stock.location": {
+        "name": _f("char"),
+        "complete_name": _f("char"),
+        "usage": _f("char"),
+    },
+    "stock.warehouse": {
+        "name": _f("char"),
+        "code": _f("char"),
+        "lot_stock_id": _f("many2one", "stock.location"),
+        "in_type_id": _f("many2one", "stock.picking.type"),
+        "out_type_id": _f("many2one", "stock.picking.type"),
+    },
     "stock.picking.type": {
         "name": _f("char"),
         "code": _f("char"),
         "sequence_code": _f("char"),
         "warehouse_id": _f("many2one", "stock.warehouse"),
+        "default_location_src_id": _f("many2one", "stock.location"),
+        "default_location_dest_id": _f("many2one", "stock.location"),
     },
     "purchase.order": {
         "name": _f("char"),
@@ -107,12 +142,15 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "partner_id": _f("many2one", "res.partner"),
         "picking_type_id": _f("many2one", "stock.picking.type"),
         "backorder_id": _f("many2one", "stock.picking"),
+        "location_id": _f("many2one", "stock.location"),
+        "location_dest_id": _f("many2one", "stock.location"),
         "scheduled_date": _f("datetime"),
         "date_deadline": _f("datetime"),
         "date_done": _f("datetime"),
         "move_ids": _f("one2many", "stock.move", "picking_id"),
     },
     "stock.move": {
+        "name": _f("char"),
         "picking_id": _f("many2one", "stock.picking"),
         "sequence": _f("int"),
         "product_id": _f("many2one", "product.product"),
@@ -120,6 +158,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "quantity": _f("float"),
         "picked": _f("bool"),
         "product_uom": _f("many2one", "uom.uom"),
+        "location_id": _f("many2one", "stock.location"),
+        "location_dest_id": _f("many2one", "stock.location"),
         "state": _f("char"),
         "date": _f("datetime"),
     },
@@ -127,7 +167,41 @@ SCHEMA: dict[str, dict[str, Field]] = {
 for _fields in SCHEMA.values():
     _fields.update(_COMMON)
 
-WRITABLE = {"stock.move": frozenset({"quantity", "picked"})}
+PICKING_ACTIONS = frozenset({"button_validate", "action_confirm", "action_assign", "action_cancel"})
+WRITABLE = {
+    "stock.move": frozenset({"quantity", "picked", "product_uom_qty"}),
+    "stock.picking": frozenset({"move_ids"}),
+}
+CREATABLE = {
+    # What `create` takes, beyond the one2many `move_ids`; the rest Odoo computes.
+    "stock.picking": frozenset(
+        {
+            "picking_type_id",
+            "partner_id",
+            "origin",
+            "location_id",
+            "location_dest_id",
+            "scheduled_date",
+            "date_deadline",
+        }
+    ),
+    "stock.move": frozenset(
+        {
+            "name",
+            "product_id",
+            "product_uom_qty",
+            "product_uom",
+            "location_id",
+            "location_dest_id",
+            "date",
+        }
+    ),
+}
+REQUIRED = {
+    "stock.picking": ("picking_type_id",),
+    "stock.move": ("name", "product_id", "location_id", "location_dest_id"),
+}
+OPEN_MOVE_STATES = ("confirmed", "partially_available", "assigned")
 QUANTITY_DIGITS = 3  # Odoo rounds quantities to the unit's precision
 
 
@@ -190,6 +264,7 @@ class FakeOdoo:
         self._next_ids: dict[str, int] = {}
         self._sequences: dict[str, int] = {}
         self._faults: list[tuple[str | None, OdooError]] = []
+        self._on_hand: dict[tuple[int, int], float] = {}  # (product, location) → quantity
         self._lock = threading.RLock()
         self.peer = FakeHTTPPeer(self._handle)
         self._seed_basics()
@@ -205,6 +280,15 @@ class FakeOdoo:
             self._create("uom.uom", {"name": unit})
         for code in ("USD", "EUR"):
             self._create("res.currency", {"name": code})
+        for name, usage in (("Customers", "customer"), ("Vendors", "supplier")):
+            self._create(
+                "stock.location",
+                {"name": name, "complete_name": f"Partners/{name}", "usage": usage},
+            )
+
+    def _location(self, usage: str) -> int:
+        [found] = [i for i, row in self.models["stock.location"].items() if row["usage"] == usage]
+        return found
 
     def add_user(
         self, login: str, password: str, *, api_keys: Sequence[str] = (), can_write: bool = True
@@ -225,30 +309,50 @@ class FakeOdoo:
             self.models["res.partner"][partner]["commercial_partner_id"] = commercial
             return partner
 
-    def add_product(self, default_code: str, name: str, *, barcode: str | None = None) -> int:
+    def add_product(
+        self, default_code: str, name: str, *, barcode: str | None = None, uom: str = "Units"
+    ) -> int:
         with self._lock:
             return self._create(
                 "product.product",
-                {"name": name, "default_code": default_code, "barcode": barcode or False},
+                {
+                    "name": name,
+                    "default_code": default_code,
+                    "barcode": barcode or False,
+                    "uom_id": self._named("uom.uom", uom),
+                },
             )
 
     def add_warehouse(self, code: str, name: str) -> int:
-        """A warehouse with its Receipts (IN) and Delivery Orders (OUT) operation types."""
+        """A warehouse with its stock location (``CODE/Stock``) and its Receipts (IN) and
+        Delivery Orders (OUT) operation types, as Odoo creates them."""
         with self._lock:
-            warehouse = self._create("stock.warehouse", {"name": name, "code": code})
-            for type_name, type_code, sequence in (
-                ("Receipts", "incoming", "IN"),
-                ("Delivery Orders", "outgoing", "OUT"),
+            stock = self._create(
+                "stock.location",
+                {"name": "Stock", "complete_name": f"{code}/Stock", "usage": "internal"},
+            )
+            warehouse = self._create(
+                "stock.warehouse", {"name": name, "code": code, "lot_stock_id": stock}
+            )
+            types = {}
+            for type_name, type_code, sequence, source, destination in (
+                ("Receipts", "incoming", "IN", self._location("supplier"), stock),
+                ("Delivery Orders", "outgoing", "OUT", stock, self._location("customer")),
             ):
-                self._create(
+                types[type_code] = self._create(
                     "stock.picking.type",
                     {
                         "name": type_name,
                         "code": type_code,
                         "sequence_code": sequence,
                         "warehouse_id": warehouse,
+                        "default_location_src_id": source,
+                        "default_location_dest_id": destination,
                     },
                 )
+            self.models["stock.warehouse"][warehouse].update(
+                in_type_id=types["incoming"], out_type_id=types["outgoing"]
+            )
             return warehouse
 
     def picking_type(self, warehouse: int, code: Literal["incoming", "outgoing"]) -> int:
@@ -359,10 +463,12 @@ class FakeOdoo:
         scheduled_date: datetime | None = None,
         id: int | None = None,
     ) -> int:
-        """A transfer: ``assigned`` (Ready) when anything is reserved, else ``confirmed``."""
+        """A transfer, confirmed, with what ``moves`` say is reserved (whatever the stock):
+        ``assigned`` (Ready) when anything is, else ``confirmed`` (Waiting)."""
         with self._lock:
             now = write_date or self.clock()
             type_id = self.picking_type(warehouse, kind)
+            picking_type = self.models["stock.picking.type"][type_id]
             picking = self._create(
                 "stock.picking",
                 {
@@ -372,6 +478,8 @@ class FakeOdoo:
                     "partner_id": partner,
                     "picking_type_id": type_id,
                     "backorder_id": backorder_of or False,
+                    "location_id": picking_type["default_location_src_id"],
+                    "location_dest_id": picking_type["default_location_dest_id"],
                     "scheduled_date": scheduled_date or now,
                     "date_deadline": False,
                     "date_done": False,
@@ -380,36 +488,130 @@ class FakeOdoo:
                 at=now,
             )
             for number, move in enumerate(moves, start=1):
-                self._create(
-                    "stock.move",
+                self._new_move(
+                    self.models["stock.picking"][picking],
                     {
-                        "picking_id": picking,
                         "sequence": number,
                         "product_id": move.product,
                         "product_uom_qty": move.demand,
                         "quantity": move.reserved,
-                        "picked": False,
                         "product_uom": self._named("uom.uom", move.uom),
                         "state": _move_state(move.demand, move.reserved),
-                        "date": scheduled_date or now,
                     },
-                    at=now,
+                    now,
                 )
             self._recompute_picking(picking)
             return picking
+
+    def _new_move(self, picking: dict[str, Any], values: dict[str, Any], now: datetime) -> int:
+        """A move on ``picking``: what Odoo fills in when ``values`` leave it out."""
+        product = self._record("product.product", values.get("product_id"))
+        defaults = {
+            "name": self._display_name("product.product", product),
+            "picking_id": picking["id"],
+            "sequence": 10,
+            "product_uom": product["uom_id"],
+            "location_id": picking["location_id"],
+            "location_dest_id": picking["location_dest_id"],
+            "picked": False,
+            "quantity": 0.0,
+            "state": "draft",
+            "date": picking["scheduled_date"] or now,
+        }
+        return self._create("stock.move", {**defaults, **values}, at=now)
 
     def reserve(self, move: int, quantity: float, *, at: datetime | None = None) -> None:
         """Change a move's reserved quantity, as Odoo's scheduler does; rewrites its transfer."""
         with self._lock:
             now = at or self.clock()
             row = self.models["stock.move"][move]
+            reserved = round(float(quantity), QUANTITY_DIGITS)  # Odoo answers floats: 40.0
             row.update(
-                quantity=quantity,
-                state=_move_state(row["product_uom_qty"], quantity),
+                quantity=reserved,
+                state=_move_state(row["product_uom_qty"], reserved),
                 write_date=now,
             )
             self._recompute_picking(row["picking_id"])
             self.models["stock.picking"][row["picking_id"]]["write_date"] = now
+
+    def set_stock(self, product: int, warehouse: int, quantity: float) -> None:
+        """What is on hand of ``product`` in ``warehouse``'s stock location (an inventory
+        adjustment). Reserves nothing: :meth:`run_scheduler` (Odoo's scheduled action) or
+        ``action_assign`` (*Check Availability*) does."""
+        with self._lock:
+            location = self.models["stock.warehouse"][warehouse]["lot_stock_id"]
+            self._on_hand[(product, location)] = round(float(quantity), QUANTITY_DIGITS)
+
+    def on_hand(self, product: int, warehouse: int) -> float:
+        """What is on hand of ``product`` in ``warehouse``, reserved or not."""
+        with self._lock:
+            location = self.models["stock.warehouse"][warehouse]["lot_stock_id"]
+            return self._on_hand.get((product, location), 0.0)
+
+    def run_scheduler(self) -> None:
+        """Odoo's *Procurement: run scheduler*: reserve what stock allows for every waiting
+        move, by date then id (oldest first)."""
+        with self._lock:
+            waiting = sorted(
+                (
+                    row
+                    for row in self.models["stock.move"].values()
+                    if row["state"] in ("confirmed", "partially_available")
+                ),
+                key=lambda row: (row["date"], row["id"]),
+            )
+            self._assign_moves(waiting, self.clock())
+
+    def validate(
+        self,
+        picking: int,
+        quantities: dict[int, float] | None = None,
+        *,
+        backorder: bool = True,
+    ) -> int | None:
+        """Validate a transfer as a warehouse user does: the quantities moved per product
+        (default: what is reserved, i.e. picked as suggested), then *Validate* and, when
+        short, *Create Backorder* (or *No Backorder* with ``backorder=False``). A delivery
+        takes its quantities out of stock; a receipt puts them in and reserves waiting
+        deliveries, as Odoo does. Returns the backorder created, if any."""
+        with self._lock:
+            row = self._record("stock.picking", picking)
+            before = set(self.models["stock.picking"])
+            moved = dict(quantities) if quantities is not None else None
+            for move in self._open_moves(picking):
+                if moved is not None:
+                    move["quantity"] = round(
+                        float(moved.pop(move["product_id"], 0.0)), QUANTITY_DIGITS
+                    )
+                move["picked"] = True
+            if moved:
+                raise ValueError(f"{row['name']} moves none of the products {sorted(moved)}")
+            context: dict[str, Any] = {"skip_backorder": True}
+            if not backorder:
+                context["picking_ids_not_to_backorder"] = [picking]
+            self._button_validate([picking], context)
+            created = [i for i in self.models["stock.picking"] if i not in before]
+            return created[0] if created else None
+
+    def cancel(self, picking: int) -> None:
+        """A user cancels a transfer (*Cancel*): its moves are cancelled, their stock released."""
+        with self._lock:
+            self._action_cancel([picking])
+
+    def pickings(
+        self, origin: str, kind: Literal["incoming", "outgoing"] | None = None
+    ) -> list[dict[str, Any]]:
+        """The transfers of an order (their ``origin``), oldest first, as Odoo reads them."""
+        with self._lock:
+            return [
+                self._render("stock.picking", row, list(SCHEMA["stock.picking"]))
+                for row in sorted(self.models["stock.picking"].values(), key=lambda r: r["id"])
+                if row["origin"] == origin
+                and (
+                    kind is None
+                    or self.models["stock.picking.type"][row["picking_type_id"]]["code"] == kind
+                )
+            ]
 
     def touch(self, model: str, record: int, *, at: datetime | None = None) -> None:
         """Write a record without changing anything but its ``write_date``."""
@@ -544,9 +746,21 @@ class FakeOdoo:
             ids, values = args
             self._write(model, ids, values)
             return True
-        if method == "button_validate" and model == "stock.picking":
+        if method == "create":
             self._may_write(user, model)
-            return self._button_validate(args[0], dict(kwargs.get("context") or {}))
+            return self._create_from_rpc(model, args[0] if args else kwargs.get("vals_list"))
+        if model == "stock.picking" and method in PICKING_ACTIONS:
+            self._may_write(user, model)
+            ids = args[0] if args else []
+            if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+                raise OdooError("builtins.TypeError", f"{method}() expects a list of ids")
+            if method == "button_validate":
+                return self._button_validate(ids, dict(kwargs.get("context") or {}))
+            if method == "action_confirm":
+                return self._action_confirm(ids)
+            if method == "action_assign":
+                return self._action_assign(ids)
+            return self._action_cancel(ids)
         raise OdooError(
             "builtins.AttributeError",
             f"The method '{method}' does not exist on the model '{model}'",
@@ -618,6 +832,8 @@ class FakeOdoo:
         if model == "stock.picking.type":
             warehouse = self.models["stock.warehouse"][row["warehouse_id"]]
             return f"{warehouse['name']}: {row['name']}"
+        if model == "stock.location":
+            return str(row["complete_name"])
         return str(row["name"])
 
     def _render(
@@ -628,6 +844,9 @@ class FakeOdoo:
         out: dict[str, Any] = {"id": row["id"]}
         for name in wanted:
             if name == "id":
+                continue
+            if name == "display_name":
+                out[name] = self._display_name(model, row)
                 continue
             spec = SCHEMA[model].get(name)
             if spec is None:
@@ -672,26 +891,215 @@ class FakeOdoo:
         return [self._render(model, row, fields) for row in found]
 
     def _write(self, model: str, ids: Sequence[int], values: dict[str, Any]) -> None:
-        allowed = WRITABLE.get(model, frozenset())
-        for name in values:
-            if name not in SCHEMA[model]:
-                raise OdooError("builtins.ValueError", f"Invalid field {name!r} on model {model!r}")
-            if name not in allowed:
-                raise OdooError(
-                    "odoo.exceptions.UserError", f"the fake Odoo does not write {model}.{name}"
-                )
-        quantity = values.get("quantity")
-        if quantity is not None and (not isinstance(quantity, int | float) or quantity < 0):
-            raise OdooError("odoo.exceptions.ValidationError", "a quantity cannot be negative")
+        if not isinstance(values, dict):
+            raise OdooError("builtins.ValueError", f"write() takes a dict of values: {values!r}")
+        self._check_fields(model, values, WRITABLE.get(model, frozenset()), "write")
+        _check_quantities(values)
         now = self.clock()
+        if model == "stock.picking":
+            for record_id in ids:
+                picking = self._record(model, record_id)
+                for command in values.get("move_ids") or []:
+                    self._move_command(picking, command, now)
+                self._recompute_picking(picking["id"])
+                picking["write_date"] = now
+            return
         for record_id in ids:
             row = self._record(model, record_id)
             if row["state"] in ("done", "cancel"):
                 raise OdooError(
                     "odoo.exceptions.UserError", "You cannot change a done or cancelled move."
                 )
-            row.update(values)
+            row.update(
+                {
+                    k: round(float(v), QUANTITY_DIGITS) if k in QUANTITIES else v
+                    for k, v in values.items()
+                }
+            )
+            if "product_uom_qty" in values and row["state"] in OPEN_MOVE_STATES:
+                # As Odoo: a demand lowered below what is reserved unreserves the move.
+                if row["quantity"] > row["product_uom_qty"]:
+                    row["quantity"] = 0.0
+                row["state"] = _move_state(row["product_uom_qty"], row["quantity"])
+                self._recompute_picking(row["picking_id"])
+                self.models["stock.picking"][row["picking_id"]]["write_date"] = now
             row["write_date"] = now
+
+    def _check_fields(
+        self, model: str, values: dict[str, Any], allowed: frozenset[str], verb: str
+    ) -> None:
+        for name in values:
+            if name not in SCHEMA[model]:
+                raise OdooError("builtins.ValueError", f"Invalid field {name!r} on model {model!r}")
+            if name not in allowed:
+                raise OdooError(
+                    "odoo.exceptions.UserError", f"the fake Odoo does not {verb} {model}.{name}"
+                )
+
+    # -- creating and reserving -----------------------------------------------------------
+
+    def _create_from_rpc(self, model: str, values: Any) -> int | list[int]:
+        """``create``: one record from a dict (its id), or several from a list (their ids)."""
+        if model != "stock.picking":
+            raise OdooError("odoo.exceptions.UserError", f"the fake Odoo does not create {model}")
+        several = isinstance(values, list)
+        values_list = values if several else [values]
+        if not values_list or not all(isinstance(v, dict) for v in values_list):
+            raise OdooError("builtins.ValueError", f"create() takes a dict of values: {values!r}")
+        ids = [self._create_picking(v) for v in values_list]
+        return ids if several else ids[0]
+
+    def _create_picking(self, values: dict[str, Any]) -> int:
+        allowed = CREATABLE["stock.picking"] | {"move_ids"}
+        self._check_fields("stock.picking", values, allowed, "create")
+        _require("stock.picking", values)
+        now = self.clock()
+        type_id = values["picking_type_id"]
+        picking_type = self._record("stock.picking.type", type_id)
+        for field_name in ("partner_id", "location_id", "location_dest_id"):
+            if values.get(field_name):
+                self._record(SCHEMA["stock.picking"][field_name].target or "", values[field_name])
+        # Odoo computes the locations from the operation type when they are not given.
+        picking = self._create(
+            "stock.picking",
+            {
+                "name": self._picking_name(type_id),
+                "origin": values.get("origin") or False,
+                "state": "draft",
+                "partner_id": values.get("partner_id") or False,
+                "picking_type_id": type_id,
+                "backorder_id": False,
+                "location_id": values.get("location_id") or picking_type["default_location_src_id"],
+                "location_dest_id": values.get("location_dest_id")
+                or picking_type["default_location_dest_id"],
+                "scheduled_date": _datetime_value(values.get("scheduled_date")) or now,
+                "date_deadline": _datetime_value(values.get("date_deadline")) or False,
+                "date_done": False,
+            },
+            at=now,
+        )
+        row = self.models["stock.picking"][picking]
+        commands = values.get("move_ids") or []
+        if not isinstance(commands, list):
+            raise OdooError("builtins.ValueError", "move_ids takes a list of commands")
+        for command in commands:
+            self._move_command(row, command, now)
+        self._recompute_picking(picking)
+        return picking
+
+    def _move_command(self, picking: dict[str, Any], command: Any, now: datetime) -> None:
+        """One one2many command on ``move_ids``; the fake takes ``(0, 0, values)`` (create)."""
+        if not (isinstance(command, list) and len(command) == 3 and command[0] == 0):
+            raise OdooError(
+                "odoo.exceptions.UserError",
+                f"the fake Odoo takes only (0, 0, values) commands on move_ids, not {command!r}",
+            )
+        values = command[2]
+        if not isinstance(values, dict):
+            raise OdooError("builtins.ValueError", f"a move's values must be a dict: {values!r}")
+        if picking["state"] in ("done", "cancel"):
+            raise OdooError(
+                "odoo.exceptions.UserError",
+                f"{picking['name']} is {picking['state']}: no move can be added to it.",
+            )
+        self._check_fields("stock.move", values, CREATABLE["stock.move"], "create")
+        _require("stock.move", values)
+        _check_quantities(values)
+        for field_name in ("product_id", "product_uom", "location_id", "location_dest_id"):
+            if values.get(field_name):
+                self._record(SCHEMA["stock.move"][field_name].target or "", values[field_name])
+        fields = dict(values)
+        if "date" in fields:
+            fields["date"] = _datetime_value(fields["date"]) or now
+        # A move added to a confirmed transfer is confirmed with it (Odoo's autoconfirm).
+        fields["state"] = "draft" if picking["state"] == "draft" else "confirmed"
+        self._new_move(picking, fields, now)
+
+    def _action_confirm(self, ids: Sequence[int]) -> bool:
+        now = self.clock()
+        for picking in [self._record("stock.picking", i) for i in ids]:
+            for move in self._moves(picking["id"]):
+                if move["state"] == "draft":
+                    move.update(
+                        state=_move_state(move["product_uom_qty"], move["quantity"]),
+                        write_date=now,
+                    )
+            self._recompute_picking(picking["id"])
+            picking["write_date"] = now
+        return True
+
+    def _action_assign(self, ids: Sequence[int]) -> bool:
+        pickings = [self._record("stock.picking", i) for i in ids]
+        drafts = [p["id"] for p in pickings if p["state"] == "draft"]
+        if drafts:
+            self._action_confirm(drafts)
+        wanted = {p["id"] for p in pickings}
+        moves = [
+            row
+            for row in self.models["stock.move"].values()
+            if row["picking_id"] in wanted and row["state"] in OPEN_MOVE_STATES
+        ]
+        if not moves:
+            raise OdooError("odoo.exceptions.UserError", "Nothing to check the availability for.")
+        self._assign_moves(sorted(moves, key=lambda row: (row["date"], row["id"])), self.clock())
+        return True
+
+    def _assign_moves(self, moves: Sequence[dict[str, Any]], now: datetime) -> None:
+        """Reserve what stock allows for ``moves``, in order; goods coming from a partner
+        (a supplier's) are always available."""
+        touched: set[int] = set()
+        for move in moves:
+            if move["state"] not in OPEN_MOVE_STATES:
+                continue
+            wanted = round(move["product_uom_qty"] - move["quantity"], QUANTITY_DIGITS)
+            if wanted <= 0:
+                continue
+            source = self.models["stock.location"][move["location_id"]]
+            if source["usage"] == "internal":
+                wanted = min(wanted, self._free(move["product_id"], move["location_id"]))
+            if wanted <= 0:
+                continue
+            move["quantity"] = round(move["quantity"] + wanted, QUANTITY_DIGITS)
+            move["state"] = _move_state(move["product_uom_qty"], move["quantity"])
+            move["write_date"] = now
+            touched.add(move["picking_id"])
+        for picking in touched:
+            self._recompute_picking(picking)
+            self.models["stock.picking"][picking]["write_date"] = now
+
+    def _free(self, product: int, location: int) -> float:
+        """On hand, less what open moves already hold."""
+        held: float = sum(
+            row["quantity"]
+            for row in self.models["stock.move"].values()
+            if row["product_id"] == product
+            and row["location_id"] == location
+            and row["state"] in OPEN_MOVE_STATES
+        )
+        return max(0.0, round(self._on_hand.get((product, location), 0.0) - held, QUANTITY_DIGITS))
+
+    def _action_cancel(self, ids: Sequence[int]) -> bool:
+        pickings = [self._record("stock.picking", i) for i in ids]
+        for picking in pickings:
+            if any(move["state"] == "done" for move in self._moves(picking["id"])):
+                raise OdooError(
+                    "odoo.exceptions.UserError",
+                    "You cannot cancel a stock move that has been set to 'Done'. Create a "
+                    "return in order to reverse the moves which took place.",
+                )
+        now = self.clock()
+        for picking in pickings:
+            for move in self._moves(picking["id"]):
+                if move["state"] != "cancel":
+                    move.update(state="cancel", quantity=0.0, write_date=now)
+            picking.update(state="cancel", write_date=now)
+        return True
+
+    def _moves(self, picking: int) -> list[dict[str, Any]]:
+        return sorted(
+            (row for row in self.models["stock.move"].values() if row["picking_id"] == picking),
+            key=lambda row: (row["sequence"], row["id"]),
+        )
 
     # -- validation -----------------------------------------------------------------------
 
@@ -743,10 +1151,11 @@ class FakeOdoo:
             for move in moves
             if move["quantity"] < move["product_uom_qty"]
         ]
+        kind = self.models["stock.picking.type"][picking["picking_type_id"]]
+        incoming = kind["code"] == "incoming"
+        created: int | None = None
         if rest and backorder:
-            kind = self.models["stock.picking.type"][picking["picking_type_id"]]
-            incoming = kind["code"] == "incoming"
-            self.add_picking(
+            created = self.add_picking(
                 kind["code"],
                 picking["partner_id"],
                 [
@@ -765,15 +1174,47 @@ class FakeOdoo:
                 scheduled_date=picking["scheduled_date"],
             )
         received: dict[int, float] = {}
+        arrived: set[tuple[int, int]] = set()  # (product, location) that stock came into
         for move in moves:
             done = move["quantity"]
             if done > 0:
                 move.update(state="done", product_uom_qty=done, picked=True, write_date=now)
                 received[move["product_id"]] = received.get(move["product_id"], 0.0) + done
+                arrived |= self._book_stock(move, done)
             else:
                 move.update(state="cancel", write_date=now)
         picking.update(state="done", date_done=now, write_date=now)
-        self._receive_on_order(picking["origin"], received, now)
+        if incoming:
+            self._receive_on_order(picking["origin"], received, now)
+        if created is not None and not incoming:
+            # Odoo reserves a delivery's backorder at once (reservation at confirmation).
+            self._assign_moves(
+                sorted(self._open_moves(created), key=lambda row: (row["date"], row["id"])), now
+            )
+        if arrived:
+            # Odoo's _trigger_assign: stock that arrives goes to the moves waiting for it
+            # there, oldest first.
+            waiting = [
+                row
+                for row in self.models["stock.move"].values()
+                if row["state"] in ("confirmed", "partially_available")
+                and (row["product_id"], row["location_id"]) in arrived
+            ]
+            self._assign_moves(sorted(waiting, key=lambda row: (row["date"], row["id"])), now)
+
+    def _book_stock(self, move: dict[str, Any], done: float) -> set[tuple[int, int]]:
+        """Take ``done`` out of the move's source and into its destination (internal
+        locations keep stock); the ``(product, location)`` that stock came into."""
+        product = move["product_id"]
+        arrived = set()
+        for location, sign in ((move["location_id"], -1), (move["location_dest_id"], 1)):
+            if self.models["stock.location"][location]["usage"] != "internal":
+                continue
+            key = (product, location)
+            self._on_hand[key] = round(self._on_hand.get(key, 0.0) + sign * done, QUANTITY_DIGITS)
+            if sign > 0:
+                arrived.add(key)
+        return arrived
 
     def _receive_on_order(self, origin: Any, received: dict[int, float], now: datetime) -> None:
         orders = [r for r in self.models["purchase.order"].values() if r["name"] == origin]
@@ -787,12 +1228,21 @@ class FakeOdoo:
             order["write_date"] = now  # its receipt status is recomputed and stored
 
     def _recompute_picking(self, picking: int) -> None:
+        """A transfer's state from its moves': draft while any is, Ready (``assigned``) when
+        anything is reserved, else Waiting (``confirmed``)."""
         row = self.models["stock.picking"][picking]
         if row["state"] in ("done", "cancel"):
             return
-        moves = self._open_moves(picking)
-        reserved = any(move["quantity"] > 0 for move in moves)
-        row["state"] = "assigned" if reserved else "confirmed"
+        moves = self._moves(picking)
+        if not moves:
+            return
+        if any(move["state"] == "draft" for move in moves):
+            row["state"] = "draft"
+        elif all(move["state"] == "cancel" for move in moves):
+            row["state"] = "cancel"
+        else:
+            reserved = any(move["quantity"] > 0 for move in self._open_moves(picking))
+            row["state"] = "assigned" if reserved else "confirmed"
 
     # -- domains --------------------------------------------------------------------------
 
@@ -872,6 +1322,44 @@ class FakeOdoo:
             return None
         value = row.get(names[-1])
         return None if value is False else value
+
+
+def _require(model: str, values: dict[str, Any]) -> None:
+    """Odoo's answer to a mandatory field left empty (a NOT NULL violation)."""
+    for name in REQUIRED[model]:
+        value = values.get(name)
+        if value is None or value is False or value == "":
+            raise OdooError(
+                "odoo.exceptions.ValidationError",
+                "The operation cannot be completed:\n- Create/update: a mandatory field is not "
+                f"set.\n- Delete: another model requires the record being deleted. If possible, "
+                f"archive it instead.\n\nModel: {model}\nField: {name}",
+            )
+
+
+QUANTITIES = frozenset({"quantity", "product_uom_qty"})
+
+
+def _check_quantities(values: dict[str, Any]) -> None:
+    for name in QUANTITIES & values.keys():
+        value = values[name]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise OdooError(
+                "odoo.exceptions.ValidationError", f"{name} must be a positive number: {value!r}"
+            )
+
+
+def _datetime_value(value: Any) -> datetime | None:
+    """A datetime as Odoo takes it: ``YYYY-MM-DD HH:MM:SS`` or a date (its midnight)."""
+    if value in (None, False):
+        return None
+    if isinstance(value, str):
+        for layout in (ODOO_DATETIME, "%Y-%m-%d"):
+            try:
+                return datetime.strptime(value, layout)
+            except ValueError:
+                continue
+    raise OdooError("builtins.ValueError", f"{value!r} is not a datetime")
 
 
 def _empty(spec: Field) -> Any:

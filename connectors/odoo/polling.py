@@ -7,9 +7,15 @@ stream               record kind             what
 ===================  ======================  ===========================================
 ``purchase_orders``  ``odoo/purchase.order``  purchase orders in state ``purchase``, lines
 ``reservations``     ``odoo/stock.reservation`` outgoing transfers in state ``assigned``
-                                              (Ready: stock reserved, all or part), moves
-``backorders``       ``odoo/stock.backorder``   open transfers with ``backorder_id`` set, moves
+                                              (Ready: stock reserved, all or part) or
+                                              ``cancel``, moves
+``backorders``       ``odoo/stock.backorder``   transfers with ``backorder_id`` set, in any
+                                              state, moves, and how far they are filled
 ===================  ======================  ===========================================
+
+A transfer's moves are those not cancelled (all of them when the transfer is), with a
+demand. A backorder record carries its ``fill``, computed here because a mapping cannot
+subtract (see :func:`add_fill`).
 
 **The cursor.** Odoo keeps ``write_date`` to the microsecond but answers it to the second,
 and orders by the full value, so ``(write_date, id)`` as read cannot order records
@@ -23,7 +29,8 @@ A record written again later has a later ``write_date`` and comes again: that is
 
 **Versions.** A record comes again whenever anything writes it (a receipt posted against a
 purchase order rewrites the order). Each record's *digest* leaves out what changes without
-news (``write_date``, ``state``, reserved quantities of a backorder); the connector keeps the
+news (``write_date``, the state of an order or a backorder, a backorder's raw reserved
+quantities: its ``fill`` says what counts); the connector keeps the
 last digest passed on in its state (``seen:<stream>:<id>``, written once the hub stored the
 record) and skips a record whose digest has not changed. A record seen before is marked
 ``"event": "changed"``, a first one ``"new"``: the mappings turn them into
@@ -36,6 +43,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -61,6 +69,16 @@ class Stream:
     volatile: tuple[str, ...]
     child_volatile: tuple[str, ...] = ()
 
+    @property
+    def record_name(self) -> str:
+        """What its records' ids start with: the kind without ``odoo/``."""
+        return self.kind.removeprefix("odoo/")
+
+    @property
+    def pickings(self) -> bool:
+        """Whether it reads transfers (``stock.picking``) with their moves."""
+        return self.model == "stock.picking"
+
     def domain(self, config: OdooConfig) -> list[Any]:
         found: list[Any] = list(self._filters(config))
         if config.warehouses:
@@ -71,11 +89,13 @@ class Stream:
         if self.name == "purchase_orders":
             return [("state", "=", "purchase")]
         if self.name == "reservations":
-            return [("picking_type_id.code", "=", "outgoing"), ("state", "=", "assigned")]
+            return [
+                ("picking_type_id.code", "=", "outgoing"),
+                ("state", "in", ["assigned", "cancel"]),
+            ]
         return [
             ("backorder_id", "!=", False),
             ("picking_type_id.code", "in", list(config.backorder_types)),
-            ("state", "not in", ["done", "cancel"]),
         ]
 
 
@@ -97,8 +117,8 @@ STREAMS: tuple[Stream, ...] = (
         child_model="stock.move",
         child_parent="picking_id",
         child_field="move_ids",
-        child_domain=(("state", "!=", "cancel"),),
-        volatile=("event", "write_date", "state"),
+        child_domain=(),
+        volatile=("event", "write_date"),  # Ready or cancelled: the state is news
         child_volatile=("state",),
     ),
     Stream(
@@ -108,8 +128,8 @@ STREAMS: tuple[Stream, ...] = (
         child_model="stock.move",
         child_parent="picking_id",
         child_field="move_ids",
-        child_domain=(("state", "!=", "cancel"),),
-        volatile=("event", "write_date", "state"),
+        child_domain=(),
+        volatile=("event", "write_date", "state"),  # `fill` carries what counts of them
         child_volatile=("state", "quantity"),
     ),
 )
@@ -235,8 +255,73 @@ async def read_page(
     for row in rows:
         record = related.join(stream.model, row)
         record[stream.child_field] = by_parent.get(row["id"], [])
+        if stream.pickings:
+            keep_moves(record)
+        if stream.name == "backorders":
+            add_fill(record)
         joined.append(record)
     return Page(joined, full=len(rows) >= config.page_size)
+
+
+def keep_moves(picking: dict[str, Any]) -> None:
+    """Leave out the moves that are nothing: cancelled ones of a transfer still alive (a
+    line removed, nothing done of it), and those without demand."""
+    cancelled = picking["state"] == "cancel"
+    picking["move_ids"] = [
+        move
+        for move in picking["move_ids"]
+        if (cancelled or move["state"] != "cancel") and (move["product_uom_qty"] or 0) > 0
+    ]
+
+
+def add_fill(backorder: dict[str, Any]) -> None:
+    """How far a backorder is filled: ``fill`` on it and on each move.
+
+    ``{"status": ..., "open_qty": ..., "filled_qty": ...}``, status as the backorder contract
+    says it:
+
+    - cancelled: ``cancelled``, nothing filled, open what was demanded;
+    - done (shipped or received): ``filled``, filled what moved, nothing open (what did not
+      move went to a backorder of its own);
+    - a receipt's, not done: ``open`` (goods from a supplier are "reserved" at once; only
+      receiving them fills it);
+    - a delivery's, not done: filled is the stock reserved for it: ``filled`` when every
+      move holds its demand, ``partially_filled`` when some stock is held, else ``open``.
+    """
+    state = backorder["state"]
+    incoming = (backorder.get("picking_type_id") or {}).get("code") == "incoming"
+    total_open, total_filled = Decimal(0), Decimal(0)
+    for move in backorder["move_ids"]:
+        demand = _decimal(move["product_uom_qty"] or 0)
+        held = _decimal(move["quantity"] or 0)
+        if state == "cancel" or (incoming and state != "done"):
+            filled = Decimal(0)
+        elif state == "done":
+            filled = held if move["state"] == "done" else Decimal(0)
+        else:
+            filled = min(held, demand)
+        still_open = Decimal(0) if state == "done" else demand - filled
+        move["fill"] = {"open_qty": float(still_open), "filled_qty": float(filled)}
+        total_open += still_open
+        total_filled += filled
+    if state == "cancel":
+        status = "cancelled"
+    elif state == "done" or (backorder["move_ids"] and total_open == 0):
+        status = "filled"
+    elif total_filled > 0:
+        status = "partially_filled"
+    else:
+        status = "open"
+    backorder["fill"] = {
+        "status": status,
+        "open_qty": float(total_open),
+        "filled_qty": float(total_filled),
+    }
+
+
+def _decimal(value: Any) -> Decimal:
+    """An Odoo float as the decimal it was rounded to (its shortest text)."""
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
 
 
 def fingerprint(stream: Stream, record: dict[str, Any]) -> str:

@@ -6,9 +6,12 @@ message into a :class:`ReceiptPayload`. Sending it:
 1. finds the open incoming transfer (``stock.picking``) of the purchase order: ``origin`` is
    the order's number, operation type ``incoming``, state neither ``done`` nor ``cancel``
    (the oldest, or the one the payload names);
-2. sets each move's ``quantity`` to what arrived of its product (``picked``), and 0 on moves
+2. checks the receipt against the purchase order's lines: a product the order does not
+   have is refused, and with a receiving tolerance (``receipt_tolerance_percent``) so is a
+   product received beyond ordered * (1 + tolerance), counting what was received before;
+3. sets each move's ``quantity`` to what arrived of its product (``picked``), and 0 on moves
    of products that did not arrive; several moves of one product are filled in order;
-3. calls ``button_validate``. Less than expected leaves a backorder for the rest (the
+4. calls ``button_validate``. Less than expected leaves a backorder for the rest (the
    ``skip_backorder`` context answers Odoo's "Create backorder?" question) unless the
    connection says ``create_backorders: false``.
 
@@ -39,6 +42,9 @@ class ReceiptLine(BaseModel):
 
     sku: str = Field(min_length=1, description="The product's Internal Reference (default_code).")
     quantity: Decimal = Field(ge=0, allow_inf_nan=False, description="The quantity received.")
+    line_no: int | None = Field(
+        default=None, ge=1, description="The receipt's line number, named when it is refused."
+    )
 
 
 class ReceiptPayload(BaseModel):
@@ -61,10 +67,18 @@ class ReceiptRefused(Exception):
 class ReceiptBooker:
     """Books receipts on one Odoo, one purchase order at a time per process."""
 
-    def __init__(self, client: OdooClient, state: ConnectorState, *, backorders: bool) -> None:
+    def __init__(
+        self,
+        client: OdooClient,
+        state: ConnectorState,
+        *,
+        backorders: bool,
+        tolerance_percent: Decimal | None = None,
+    ) -> None:
         self._client = client
         self._state = state
         self._backorders = backorders
+        self._tolerance = tolerance_percent
         # Two receipts of one order in flight at once would both fill the same transfer.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -155,13 +169,19 @@ class ReceiptBooker:
         wanted: dict[str, Decimal] = {}
         for line in receipt.lines:
             wanted[line.sku] = wanted.get(line.sku, Decimal(0)) + line.quantity
+        # What came in at 0 (all rejected, sent back) is not booked, known to Odoo or not.
+        wanted = {sku: quantity for sku, quantity in wanted.items() if quantity > 0}
         products = await self._client.search_read(
             "product.product", [("default_code", "in", sorted(wanted))], ["default_code"]
         )
         sku_of = {row["id"]: row["default_code"] for row in products}
+        problems: list[str] = []
         unknown = sorted(set(wanted) - set(sku_of.values()))
         if unknown:
-            raise ReceiptRefused(f"Odoo knows no product with the reference {', '.join(unknown)}")
+            problems.append(f"Odoo knows no product with the reference {', '.join(unknown)}")
+        problems += await self._order_problems(receipt, wanted, sku_of)
+        if problems:
+            raise ReceiptRefused("; ".join(problems))
         moves_of: dict[str, list[dict[str, Any]]] = {}
         for move in moves:
             product = move.get("product_id")
@@ -184,6 +204,66 @@ class ReceiptBooker:
                 remaining -= share
             quantities[sku_moves[-1]["id"]] = remaining  # the rest, over-receipt included
         return quantities
+
+    async def _order_problems(
+        self, receipt: ReceiptPayload, wanted: dict[str, Decimal], sku_of: dict[int, str]
+    ) -> list[str]:
+        """What the purchase order refuses: a product it does not have, a product beyond the
+        receiving tolerance; each named with its receipt lines, in the receipt's order.
+
+        A transfer with no purchase order of that name (made by hand) is not checked.
+        """
+        lines = await self._client.search_read(
+            "purchase.order.line",
+            [("order_id.name", "=", receipt.po_number), ("display_type", "=", False)],
+            ["product_id", "product_qty", "qty_received"],
+            order="id asc",
+        )
+        if not lines:
+            return []
+        ordered: dict[str, Decimal] = {}
+        received: dict[str, Decimal] = {}
+        for line in lines:
+            product = line.get("product_id")
+            sku = sku_of.get(product[0]) if isinstance(product, list) and product else None
+            if sku is not None:
+                ordered[sku] = ordered.get(sku, Decimal(0)) + _decimal(line["product_qty"])
+                received[sku] = received.get(sku, Decimal(0)) + _decimal(line["qty_received"])
+        known = set(sku_of.values())
+        problems = []
+        for sku, quantity in wanted.items():
+            where = _receipt_lines(receipt, sku)
+            if sku not in known:
+                continue  # said above: Odoo does not know it at all
+            if sku not in ordered:
+                problems.append(f"{where} is not on PO {receipt.po_number}")
+                continue
+            if self._tolerance is None:
+                continue
+            limit = ordered[sku] * (1 + self._tolerance / 100)
+            total = received[sku] + quantity
+            if total > limit:
+                problems.append(
+                    f"{where}: {_text(quantity)} received now + {_text(received[sku])} "
+                    f"before = {_text(total)}, over the receiving tolerance of PO "
+                    f"{receipt.po_number}: at most {_text(limit)} (ordered "
+                    f"{_text(ordered[sku])} + {_text(self._tolerance)}%)"
+                )
+        return problems
+
+
+def _receipt_lines(receipt: ReceiptPayload, sku: str) -> str:
+    """How a refusal names the receipt's lines of ``sku``."""
+    numbers = [str(line.line_no) for line in receipt.lines if line.sku == sku and line.line_no]
+    if not numbers:
+        return f"the receipt's {sku}"
+    label = "receipt line" if len(numbers) == 1 else "receipt lines"
+    return f"{label} {', '.join(numbers)} ({sku})"
+
+
+def _text(value: Decimal) -> str:
+    """A decimal as people write it: no exponent, no trailing zeros."""
+    return format(value.normalize(), "f")
 
 
 def _decimal(value: Any) -> Decimal:

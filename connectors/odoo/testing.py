@@ -1,13 +1,43 @@
 """The conformance harness of the odoo connector, on the fake Odoo of :mod:`fake_server`.
 
 :func:`seed_network` gives a fake Odoo a small distribution network (a warehouse, a
-supplier, a customer, products) that tests and end-to-end scenarios build on.
+supplier, a customer, products) that tests and end-to-end scenarios build on;
+:func:`receipt_event` and :func:`reservation_event` are canonical messages to route to it.
+
+What a test does in the fake Odoo, as the people and jobs around a real one would:
+
+===============================================  ===========================================
+``odoo.add_purchase_order(supplier, lines, ...)``  a buyer confirms a purchase order (its
+                                                   receipt is Ready at once)
+``odoo.add_picking(kind, partner, moves, ...)``    a transfer, reserved as ``moves`` say
+``odoo.set_stock(product, warehouse, qty)``        an inventory adjustment: what is on hand
+                                                   (reserves nothing by itself)
+``odoo.run_scheduler()``                           the scheduled action reserving stock for
+                                                   waiting moves, oldest first
+``odoo.validate(picking, {product: qty})``         a warehouse user validates a delivery (or
+                                                   a receipt) with what moved, default what
+                                                   is reserved; short: *Create Backorder*
+                                                   (``backorder=False``: *No Backorder*).
+                                                   Returns the backorder's id, if any
+``odoo.cancel(picking)``                           a user cancels a transfer
+``odoo.reserve(move, qty)``                        a reservation changes (as the scheduler
+                                                   would), whatever the stock
+``odoo.pickings(origin, kind)``                    the transfers of an order, oldest first
+``odoo.rows(model, **equal)`` / ``odoo.row(...)``  read records back as Odoo answers them
+``odoo.on_hand(product, warehouse)``               what is on hand
+===============================================  ===========================================
+
+Stock lives in each warehouse's stock location. A delivery validated takes its quantities
+out; a receipt validated puts them in and reserves, at once, the waiting deliveries of
+those products there, oldest first (Odoo's ``_trigger_assign``); a delivery's backorder is
+reserved as stock allows when it is created. Stock set by :meth:`FakeOdoo.set_stock`
+waits for :meth:`FakeOdoo.run_scheduler`, or for a delivery's ``action_assign``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.odoo.connector import OdooConnector
@@ -50,6 +80,47 @@ def seed_network(odoo: FakeOdoo) -> Network:
         )
     }
     return Network(warehouse, supplier, customer, products)
+
+
+def reservation_event(
+    order_ref: str,
+    lines: dict[str, float],
+    *,
+    event: str = "requested",
+    reservation_id: str | None = None,
+    customer_ref: str = "CUST-US-00871",
+    warehouse: str = "ATL",
+    version: int = 1,
+) -> dict[str, Any]:
+    """A canonical ``reservation.<event>`` of ``lines`` (SKU → quantity) for ``order_ref``;
+    ``version`` tells repeated requests for one reservation apart (an order changed)."""
+    reservation = reservation_id or f"RES-{order_ref}"
+    return {
+        "specversion": "1.0",
+        "id": f"evt-{reservation}-{event}-{version}",
+        "source": "/connections/shop",
+        "type": f"reservation.{event}",
+        "dataschema": "urn:crossdock:contract:reservation:1.0",
+        "subject": reservation,
+        "time": "2026-03-14T09:15:02Z",
+        "datacontenttype": "application/json",
+        "data": {
+            "reservation_id": reservation,
+            "order_ref": order_ref,
+            "customer_ref": customer_ref,
+            "status": event,
+            "lines": [
+                {
+                    "line_no": number,
+                    "item": {"sku": sku},
+                    "location": {"code": warehouse},
+                    "requested_qty": quantity,
+                    "uom": "EA",
+                }
+                for number, (sku, quantity) in enumerate(lines.items(), start=1)
+            ],
+        },
+    }
 
 
 def receipt_event(po_number: str, receipt_id: str = "RCV-ATL-26-00917") -> dict[str, Any]:
@@ -165,11 +236,14 @@ class OdooHarness(ConformanceHarness):
         self.odoo.peer.script(PeerResponse(status, {"error": "scripted"}, headers))
 
     def seed_records(self, count: int) -> None:
+        # Written a moment ago: a poll reads only the seconds of Odoo's clock that are over.
+        written = self.odoo.clock() - timedelta(seconds=2)
         for n in range(count):
             self.odoo.add_purchase_order(
                 self.network.supplier,
                 [OrderLine(self.network.product("HYD-HOSE-R2-12"), 152.5 + n, 3.1, uom="m")],
                 warehouse=self.network.warehouse,
+                write_date=written,
             )
 
 
@@ -183,5 +257,6 @@ __all__ = [
     "OdooHarness",
     "OrderLine",
     "receipt_event",
+    "reservation_event",
     "seed_network",
 ]

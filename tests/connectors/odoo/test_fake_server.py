@@ -118,3 +118,120 @@ def test_a_malformed_call_is_an_error_answer_not_a_dropped_connection(
     with pytest.raises(OdooFault) as fault:
         rpc(odoo, use)
     assert fault.value.name == "builtins.ValueError"
+
+
+def test_create_confirm_assign_and_cancel_answer_like_odoo(
+    odoo: FakeOdoo, network: Network
+) -> None:
+    gloves = network.product("NTR-GLV-L-CS10")
+    odoo.set_stock(gloves, network.warehouse, 5)
+    out_type = odoo.picking_type(network.warehouse, "outgoing")
+    [stock] = odoo.rows("stock.location", complete_name="ATL/Stock")
+    [customers] = odoo.rows("stock.location", usage="customer")
+    move = {
+        "name": "[NTR-GLV-L-CS10] Gloves",
+        "product_id": gloves,
+        "product_uom_qty": 8,
+        "location_id": stock["id"],
+        "location_dest_id": customers["id"],
+    }
+
+    async def use(client: OdooClient) -> list[Any]:
+        answers: list[Any] = []
+        one = await client.execute(
+            "stock.picking",
+            "create",
+            [{"picking_type_id": out_type, "origin": "1001", "move_ids": [[0, 0, move]]}],
+        )
+        answers.append(one)
+        answers.append(
+            await client.execute("stock.picking", "create", [[{"picking_type_id": out_type}]])
+        )
+        [row] = await client.read("stock.picking", [one], ["state", "location_id"])
+        answers.append(row)
+        answers.append(await client.execute("stock.picking", "action_confirm", [[one]]))
+        answers.append(await client.execute("stock.picking", "action_assign", [[one]]))
+        for call in (
+            ("stock.picking", "create", [{"origin": "no type"}]),
+            ("stock.picking", "create", [{"picking_type_id": out_type, "colour": "red"}]),
+            (
+                "stock.picking",
+                "create",
+                [{"picking_type_id": out_type, "move_ids": [[0, 0, {"product_id": gloves}]]}],
+            ),
+            ("stock.picking", "action_assign", [answers[1]]),  # no moves
+        ):
+            with pytest.raises(OdooFault) as fault:
+                await client.execute(*call)
+            answers.append(fault.value.name)
+        return answers
+
+    created, several, row, confirmed, assigned, *faults = rpc(odoo, use)
+    assert isinstance(created, int) and several == [created + 1]
+    assert row == {"id": created, "state": "draft", "location_id": [stock["id"], "ATL/Stock"]}
+    assert (confirmed, assigned) == (True, True)
+    assert faults == [
+        "odoo.exceptions.ValidationError",
+        "builtins.ValueError",
+        "odoo.exceptions.ValidationError",
+        "odoo.exceptions.UserError",
+    ]
+    [reserved] = odoo.rows("stock.move", picking_id=created)
+    assert (reserved["state"], reserved["quantity"]) == ("partially_available", 5)
+    assert odoo.row("stock.picking", created)["state"] == "assigned"
+
+    # A demand lowered below what is reserved unreserves the move, as Odoo does.
+    async def lower(client: OdooClient) -> None:
+        await client.execute("stock.move", "write", [[reserved["id"]], {"product_uom_qty": 3}])
+
+    rpc(odoo, lower)
+    after = odoo.row("stock.move", reserved["id"])
+    assert (after["product_uom_qty"], after["quantity"], after["state"]) == (3, 0, "confirmed")
+
+    async def cancel(client: OdooClient) -> Any:
+        return await client.execute("stock.picking", "action_cancel", [[created]])
+
+    assert rpc(odoo, cancel) is True
+    assert odoo.row("stock.picking", created)["state"] == "cancel"
+    assert [(m["state"], m["quantity"]) for m in odoo.rows("stock.move", picking_id=created)] == [
+        ("cancel", 0)
+    ]
+
+
+def test_stock_received_goes_to_waiting_deliveries_oldest_first(
+    odoo: FakeOdoo, network: Network
+) -> None:
+    gel = network.product("SAN-GEL-1GA")
+    first = odoo.add_picking(
+        "outgoing", network.customer, [MoveLine(gel, 4)], warehouse=network.warehouse
+    )
+    second = odoo.add_picking(
+        "outgoing", network.customer, [MoveLine(gel, 4)], warehouse=network.warehouse
+    )
+    odoo.add_purchase_order(
+        network.supplier, [OrderLine(gel, 6)], warehouse=network.warehouse, name="P-GEL"
+    )
+    [receipt] = odoo.pickings("P-GEL")
+    assert odoo.validate(receipt["id"]) is None  # all 6 received
+    assert odoo.on_hand(gel, network.warehouse) == 6
+    reserved = [
+        (
+            odoo.row("stock.picking", p)["state"],
+            odoo.rows("stock.move", picking_id=p)[0]["quantity"],
+        )
+        for p in (first, second)
+    ]
+    assert reserved == [("assigned", 4), ("assigned", 2)]
+
+    # The first ships; more stock counted in waits for the scheduler.
+    assert odoo.validate(first) is None
+    odoo.set_stock(gel, network.warehouse, 10)
+    assert odoo.rows("stock.move", picking_id=second)[0]["quantity"] == 2
+    odoo.run_scheduler()
+    assert odoo.rows("stock.move", picking_id=second)[0]["quantity"] == 4
+
+    async def cancel(client: OdooClient) -> Any:
+        return await client.execute("stock.picking", "action_cancel", [[first]])
+
+    with pytest.raises(OdooFault, match="set to 'Done'"):
+        rpc(odoo, cancel)

@@ -1,8 +1,9 @@
 """The odoo connector driven through a real hub: polled purchase orders, reservations and
-backorders become canonical messages; routed receipts are booked and validated in Odoo.
+backorders become canonical messages; routed receipts are booked and validated in Odoo,
+routed reservations become deliveries, reserved, backordered, filled or cancelled.
 
-The hub reads this folder's mappings only (a copy of ``mappings/odoo``), so the test stands
-on the files it ships.
+The hub reads this connector's mappings only (a copy of ``mappings/odoo``, with the hub's
+contract version mappings), so the test stands on the files it ships.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from connectors.odoo.testing import (
     Network,
     OrderLine,
     receipt_event,
+    reservation_event,
     seed_network,
 )
 from tests.conftest import ADMIN_KEY, REPO, hub_settings
@@ -49,6 +51,9 @@ def network(odoo: FakeOdoo) -> Network:
 def hub(database_url: str, tmp_path: Path) -> Iterator[HubServer]:
     mappings = tmp_path / "mappings"
     shutil.copytree(REPO / "mappings" / "odoo", mappings / "odoo")
+    versions = REPO / "mappings" / "versions"
+    if versions.is_dir():  # routes convert between contract versions with these
+        shutil.copytree(versions, mappings / "versions")
     settings = hub_settings(database_url)
     settings.mappings_path = mappings
     settings.poll_sync_seconds = 0.2
@@ -243,3 +248,197 @@ def test_a_routed_receipt_is_booked_and_its_backorder_reported(
         assert messages(client, "po_release.changed") == []
         assert len(messages(client, "backorder.created")) == 1
         assert messages(client, "backorder.updated") == []
+
+
+SHOP_RESERVATION = "SHOP-5678901234567890123"
+
+
+def post(client: httpx.Client, event: dict[str, Any]) -> str:
+    posted = client.post(
+        "/v1/messages", content=orjson.dumps(event), headers={"content-type": "application/json"}
+    )
+    assert posted.status_code == 202, posted.text
+    key: str = posted.json()["key"]
+    return key
+
+
+def delivered(client: httpx.Client, key: str) -> None:
+    wait_for(
+        lambda: (
+            [d["status"] for d in client.get(f"/v1/messages/{key}/deliveries").json()["items"]]
+            == ["delivered"]
+        )
+    )
+
+
+def route_everything(client: httpx.Client) -> None:
+    for name, types, mapping in (
+        (
+            "reservations-to-odoo",
+            ["reservation.requested", "reservation.cancelled"],
+            "odoo-delivery",
+        ),
+        ("receipts-to-odoo", ["receipt.received"], "odoo-receipt"),
+    ):
+        route = client.post(
+            "/v1/routes",
+            json={"name": name, "connection": "odoo-erp", "types": types, "mapping": mapping},
+        )
+        assert route.status_code == 201, route.text
+
+
+def gloves_received(po_number: str, quantity: float, receipt_id: str) -> dict[str, Any]:
+    event = receipt_event(po_number, receipt_id)
+    event["data"]["lines"] = [
+        {
+            "line_no": 1,
+            "item": {"sku": "NTR-GLV-L-CS10"},
+            "received_qty": quantity,
+            "accepted_qty": quantity,
+            "rejected_qty": 0,
+            "uom": "EA",
+        }
+    ]
+    return event
+
+
+def test_an_order_reserved_short_is_backordered_then_filled_by_a_receipt(
+    hub: HubServer, odoo: FakeOdoo, network: Network
+) -> None:
+    gloves = network.product("NTR-GLV-L-CS10")
+    odoo.set_stock(gloves, network.warehouse, 6)
+    with hub.client(ADMIN_KEY) as client:
+        connect(client, odoo)
+        route_everything(client)
+        order = reservation_event("1001", {"NTR-GLV-L-CS10": 10}, reservation_id=SHOP_RESERVATION)
+        delivered(client, post(client, order))
+        [delivery] = odoo.pickings("1001", "outgoing")
+
+        # Odoo holds the 6 it has: the reservation is confirmed for 6 of 10.
+        [confirmed] = wait_for(lambda: messages(client, "reservation.confirmed"))
+        event = confirmed["event"]
+        assert (event["subject"], event["data"]["reservation_id"]) == (SHOP_RESERVATION,) * 2
+        assert event["data"]["status"] == "partially_confirmed"
+        assert event["data"]["extensions"]["odoo_picking"] == delivery["name"]
+        assert [(ln["requested_qty"], ln["reserved_qty"]) for ln in event["data"]["lines"]] == [
+            (10, 6)
+        ]
+
+        # The warehouse ships the 6; the 4 still owed are backordered.
+        backorder = odoo.validate(delivery["id"])
+        assert backorder is not None
+        [created] = wait_for(lambda: messages(client, "backorder.created"))
+        data = created["event"]["data"]
+        assert (data["order_ref"], data["status"], data["open_qty"], data["filled_qty"]) == (
+            "1001",
+            "open",
+            4,
+            0,
+        )
+        assert data["extensions"]["reservation_id"] == SHOP_RESERVATION
+        assert "supply_ref" not in data
+
+        # A purchase order for 4 arrives; booking its receipt reserves the 4 for the customer.
+        odoo.add_purchase_order(
+            network.supplier,
+            [OrderLine(gloves, 4, 38.75)],
+            warehouse=network.warehouse,
+            name="P00004",
+        )
+        delivered(client, post(client, gloves_received("P00004", 4, "RCV-ATL-26-01001")))
+        [filled] = wait_for(lambda: messages(client, "backorder.filled"))
+        data = filled["event"]["data"]
+        assert filled["event"]["subject"] == odoo.row("stock.picking", backorder)["name"]
+        assert (data["status"], data["open_qty"], data["filled_qty"]) == ("filled", 0, 4)
+        assert [(ln["open_qty"], ln["filled_qty"]) for ln in data["lines"]] == [(0, 4)]
+        # ... and the stock now held for the backorder is the reservation's, confirmed whole.
+        both = wait_for(
+            lambda: (m := messages(client, "reservation.confirmed")) and len(m) == 2 and m
+        )
+        latest = max(both, key=lambda m: m["event"]["time"])["event"]["data"]
+        assert (latest["reservation_id"], latest["status"]) == (SHOP_RESERVATION, "confirmed")
+
+        time.sleep(2.5)  # more polls: nothing comes twice
+        assert len(messages(client, "backorder.created")) == 1
+        assert len(messages(client, "backorder.filled")) == 1
+        assert messages(client, "backorder.updated") == []
+        assert len(messages(client, "reservation.confirmed")) == 2
+        assert client.get("/v1/deadletters").json()["items"] == []
+
+
+def test_a_cancelled_order_releases_its_delivery_and_cancels_its_backorder(
+    hub: HubServer, odoo: FakeOdoo, network: Network
+) -> None:
+    gloves = network.product("NTR-GLV-L-CS10")
+    odoo.set_stock(gloves, network.warehouse, 6)
+    with hub.client(ADMIN_KEY) as client:
+        connect(client, odoo)
+        route_everything(client)
+        requested = reservation_event(
+            "1001", {"NTR-GLV-L-CS10": 10}, reservation_id=SHOP_RESERVATION
+        )
+        delivered(client, post(client, requested))
+        wait_for(lambda: messages(client, "reservation.confirmed"))
+        [delivery] = odoo.pickings("1001", "outgoing")
+        backorder = odoo.validate(delivery["id"], {gloves: 6})
+        wait_for(lambda: messages(client, "backorder.created"))
+
+        cancelled = reservation_event(
+            "1001", {"NTR-GLV-L-CS10": 10}, event="cancelled", reservation_id=SHOP_RESERVATION
+        )
+        delivered(client, post(client, cancelled))
+        assert odoo.row("stock.picking", backorder or 0)["state"] == "cancel"
+
+        # The release comes back from Odoo: the reservation cancelled, the backorder too.
+        [released] = wait_for(lambda: messages(client, "reservation.cancelled"))
+        data = released["event"]["data"]
+        assert released["event"]["source"] == SOURCE
+        assert (data["reservation_id"], data["status"]) == (SHOP_RESERVATION, "cancelled")
+        assert [(ln["requested_qty"], ln["reserved_qty"]) for ln in data["lines"]] == [(4, 0)]
+        [gone] = wait_for(lambda: messages(client, "backorder.cancelled"))
+        data = gone["event"]["data"]
+        assert (data["status"], data["open_qty"], data["filled_qty"]) == ("cancelled", 4, 0)
+        assert client.get("/v1/deadletters").json()["items"] == []
+
+
+def test_what_odoo_cannot_book_is_a_dead_letter_that_says_why(
+    hub: HubServer, odoo: FakeOdoo, network: Network
+) -> None:
+    odoo.add_purchase_order(
+        network.supplier,
+        [OrderLine(network.product("NTR-GLV-L-CS10"), 100, 38.75)],
+        warehouse=network.warehouse,
+        name="P00400",
+    )
+    with hub.client(ADMIN_KEY) as client:
+        connect(client, odoo, receipt_tolerance_percent=10)
+        route_everything(client)
+        over = gloves_received("P00400", 120, "RCV-ATL-26-00400")
+        over["data"]["lines"].append(
+            {"line_no": 2, "item": {"sku": "SAN-GEL-1GA"}, "received_qty": 12, "uom": "EA"}
+        )
+        receipt_key = post(client, over)
+        stranger = reservation_event("1002", {"NTR-GLV-L-CS10": 1}, customer_ref="CUST-NOBODY")
+        order_key = post(client, stranger)
+        letters = wait_for(
+            lambda: (
+                (
+                    items := client.get("/v1/deadletters", params={"direction": "outbound"}).json()[
+                        "items"
+                    ]
+                )
+                and len(items) == 2
+                and items
+            )
+        )
+        errors = {letter["message_key"]: letter["error"] for letter in letters}
+        assert all(letter["reason"] == "permanent" for letter in letters)
+        assert errors[receipt_key] == (
+            "receipt line 1 (NTR-GLV-L-CS10): 120 received now + 0 before = 120, over the "
+            "receiving tolerance of PO P00400: at most 110 (ordered 100 + 10%); "
+            "receipt line 2 (SAN-GEL-1GA) is not on PO P00400"
+        )
+        assert "Odoo knows no customer with the Reference 'CUST-NOBODY'" in errors[order_key]
+        [picking] = odoo.pickings("P00400")
+        assert picking["state"] == "assigned"
+        assert odoo.pickings("1002") == []

@@ -279,7 +279,35 @@ def test_reservations_and_backorders_of_the_watched_warehouses(
     ]
 
 
-def test_a_backorder_is_not_news_when_only_its_reservation_moves(
+def records_of(odoo: FakeOdoo, state: MemoryState, **config: Any) -> list[NativeRecord]:
+    """Every record the next polls read, remembered in ``state`` as the hub would."""
+
+    async def use(connector: OdooConnector) -> list[NativeRecord]:
+        pages, _ = await drain(connector)
+        return [r for page in pages for r in page.records]
+
+    return drive(odoo, use, state=state, **config)
+
+
+def set_clock(odoo: FakeOdoo, minutes: int) -> None:
+    """Odoo's clock ``minutes`` after ``SECOND``: what it writes next is dated then, a second
+    that is over (a poll reads only those)."""
+    odoo.clock = lambda: SECOND + timedelta(minutes=minutes)
+
+
+def fills(records: list[NativeRecord]) -> list[tuple[str, str, float, float]]:
+    return [
+        (
+            r.data["event"],
+            r.data["fill"]["status"],
+            r.data["fill"]["open_qty"],
+            r.data["fill"]["filled_qty"],
+        )
+        for r in records
+    ]
+
+
+def test_a_delivery_backorder_fills_as_stock_is_reserved_for_it(
     odoo: FakeOdoo, network: Network
 ) -> None:
     hose = network.product("HYD-HOSE-R2-12")
@@ -301,16 +329,108 @@ def test_a_backorder_is_not_news_when_only_its_reservation_moves(
         write_date=SECOND,
     )
     state = MemoryState()
+    [created] = records_of(odoo, state, watch=["backorders"])
+    assert fills([created]) == [("new", "open", 40.0, 0.0)]
+    assert created.data["move_ids"][0]["fill"] == {"open_qty": 40.0, "filled_qty": 0.0}
 
-    async def use(connector: OdooConnector) -> list[NativeRecord]:
-        pages, _ = await drain(connector)
-        return [r for page in pages for r in page.records]
+    # Written again without news (the reserved quantity is what counts, not the write).
+    odoo.touch("stock.picking", backorder, at=SECOND + timedelta(minutes=1))
+    assert records_of(odoo, state, watch=["backorders"]) == []
 
-    drive(odoo, use, state=state, watch=["backorders"])
     [move] = odoo.rows("stock.move", picking_id=backorder)
-    odoo.reserve(move["id"], 40, at=SECOND + timedelta(minutes=5))  # stock arrived
-    assert drive(odoo, use, state=state, watch=["backorders"]) == []
-    # ... but as a reservation, it is news (beside the delivery it is the backorder of).
-    reservations = drive(odoo, use, state=state, watch=["reservations"])
-    assert [r.data["id"] for r in reservations] == [ready, backorder]
-    assert reservations[1].data["move_ids"][0]["quantity"] == 40.0
+    odoo.reserve(move["id"], 15.5, at=SECOND + timedelta(minutes=2))  # some stock arrived
+    assert fills(records_of(odoo, state, watch=["backorders"])) == [
+        ("changed", "partially_filled", 24.5, 15.5)
+    ]
+    odoo.reserve(move["id"], 40, at=SECOND + timedelta(minutes=3))  # the rest
+    [filled] = records_of(odoo, state, watch=["backorders"])
+    assert fills([filled]) == [("changed", "filled", 0.0, 40.0)]
+
+    # Shipping it changes nothing the backorder says: filled it stays, once.
+    set_clock(odoo, 4)
+    odoo.validate(backorder)
+    assert records_of(odoo, state, watch=["backorders"]) == []
+    assert odoo.row("stock.picking", backorder)["state"] == "done"
+
+    # ... but as a reservation, stock held for it was news (beside the delivery).
+    reservations = records_of(odoo, MemoryState(), watch=["reservations"])
+    assert [r.data["id"] for r in reservations] == [ready]
+
+
+def test_a_cancelled_backorder_and_a_received_one_end_their_story(
+    odoo: FakeOdoo, network: Network
+) -> None:
+    gloves, gel = network.product("NTR-GLV-L-CS10"), network.product("SAN-GEL-1GA")
+    odoo.add_purchase_order(
+        network.supplier,
+        [OrderLine(gloves, 400, 38.75), OrderLine(gel, 10, 1.0)],
+        warehouse=network.warehouse,
+        name="P1",
+        write_date=SECOND,
+    )
+    [receipt] = odoo.pickings("P1")
+    set_clock(odoo, 1)
+    received = odoo.validate(receipt["id"], {gloves: 396, gel: 4})
+    assert received is not None
+    state = MemoryState()
+    [created] = records_of(odoo, state, watch=["backorders"])
+    # A receipt's backorder is open until it is received, however "reserved" it looks.
+    assert fills([created]) == [("new", "open", 10.0, 0.0)]
+
+    set_clock(odoo, 2)
+    rest = odoo.validate(received, {gloves: 4, gel: 3})  # gel still one short
+    assert rest is not None
+    records = records_of(odoo, state, watch=["backorders"])
+    assert [(r.data["id"], *f) for r, f in zip(records, fills(records), strict=True)] == [
+        (received, "changed", "filled", 0.0, 7.0),
+        (rest, "new", "open", 3.0, 0.0),
+    ]
+    assert [m["fill"] for m in records[0].data["move_ids"]] == [
+        {"open_qty": 0.0, "filled_qty": 4.0},
+        {"open_qty": 0.0, "filled_qty": 3.0},
+    ]
+
+    set_clock(odoo, 3)
+    odoo.cancel(rest)
+    [cancelled] = records_of(odoo, state, watch=["backorders"])
+    assert fills([cancelled]) == [("changed", "cancelled", 3.0, 0.0)]
+    assert [m["state"] for m in cancelled.data["move_ids"]] == ["cancel"]
+    assert records_of(odoo, state, watch=["backorders"]) == []
+
+
+def test_a_cancelled_delivery_is_news_only_when_its_reservation_was(
+    odoo: FakeOdoo, network: Network
+) -> None:
+    gloves = network.product("NTR-GLV-L-CS10")
+
+    def delivery(origin: str, reserved: float) -> int:
+        return odoo.add_picking(
+            "outgoing",
+            network.customer,
+            [MoveLine(gloves, 10, reserved)],
+            warehouse=network.warehouse,
+            origin=origin,
+            write_date=SECOND,
+        )
+
+    reported = delivery("S-REPORTED", 10)
+    never_ready = delivery("S-WAITING", 0)
+    booked = delivery("1001", 0)  # a delivery the connector booked for a reservation
+    state = MemoryState()
+    state.values["order:1001"] = {"reservation_id": "SHOP-1001", "cancelled": False}
+    [confirmed] = records_of(odoo, state, watch=["reservations"])
+    assert confirmed.data["id"] == reported
+    assert confirmed.data["crossdock_reservation_id"] is None
+
+    set_clock(odoo, 1)
+    for picking in (reported, never_ready, booked):
+        odoo.cancel(picking)
+    records = records_of(odoo, state, watch=["reservations"])
+    assert [(r.data["id"], r.data["event"], r.data["state"]) for r in records] == [
+        (reported, "changed", "cancel"),
+        (booked, "new", "cancel"),
+    ]
+    assert records[1].data["crossdock_reservation_id"] == "SHOP-1001"
+    # A cancelled transfer keeps its (cancelled) moves: the lines of what was released.
+    assert [(m["state"], m["quantity"]) for m in records[0].data["move_ids"]] == [("cancel", 0.0)]
+    assert records_of(odoo, state, watch=["reservations"]) == []

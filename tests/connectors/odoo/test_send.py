@@ -190,7 +190,16 @@ def test_a_named_transfer_is_the_one_booked(odoo: FakeOdoo, network: Network) ->
             "P00100",
             "no product with the reference NO-SUCH-SKU",
         ),
-        ([{"sku": "HYD-HOSE-R2-12", "quantity": 1}], "P00100", "expects none of HYD-HOSE-R2-12"),
+        (
+            [{"sku": "NTR-GLV-L-CS10", "quantity": 1}, {"sku": "HYD-HOSE-R2-12", "quantity": 1}],
+            "P00100",
+            "the receipt's HYD-HOSE-R2-12 is not on PO P00100",
+        ),
+        (
+            [{"sku": "HYD-HOSE-R2-12", "quantity": 1, "line_no": 3}],
+            "P00100",
+            "receipt line 3 (HYD-HOSE-R2-12) is not on PO P00100",
+        ),
     ],
 )
 def test_what_odoo_does_not_hold_is_refused_for_good(
@@ -268,3 +277,107 @@ def test_http_failures_keep_their_status_and_retry_after(odoo: FakeOdoo, network
     odoo.peer.script(PeerResponse(200, "<html>gateway</html>"))
     garbled = send(odoo, message([{"sku": "NTR-GLV-L-CS10", "quantity": 400}]))
     assert (garbled.kind, garbled.status_code) == (OutcomeKind.HTTP_ERROR, 502)
+
+
+def test_a_product_already_received_in_full_is_not_expected_again(
+    odoo: FakeOdoo, network: Network
+) -> None:
+    purchase(odoo, network)
+    state = MemoryState()
+    assert send(odoo, message([{"sku": "SAN-GEL-1GA", "quantity": 12.5}], key="a"), state).delivered
+    again = send(odoo, message([{"sku": "SAN-GEL-1GA", "quantity": 1}], key="b"), state)
+    assert again.kind is OutcomeKind.REJECTED
+    assert "expects none of SAN-GEL-1GA" in (again.error or "")
+
+
+def test_a_receipt_beyond_the_tolerance_is_refused_whole_and_within_it_booked(
+    odoo: FakeOdoo, network: Network
+) -> None:
+    purchase(odoo, network)
+    state = MemoryState()
+    over = message(
+        [
+            {"sku": "NTR-GLV-L-CS10", "quantity": 300, "line_no": 1},
+            {"sku": "NTR-GLV-L-CS10", "quantity": 140.5, "line_no": 2},
+            {"sku": "SAN-GEL-1GA", "quantity": 12.5, "line_no": 3},
+        ],
+        key="over",
+    )
+    outcome = send(odoo, over, state, receipt_tolerance_percent=10)
+    assert outcome.kind is OutcomeKind.REJECTED
+    assert outcome.error == (
+        "receipt lines 1, 2 (NTR-GLV-L-CS10): 440.5 received now + 0 before = 440.5, over the "
+        "receiving tolerance of PO P00100: at most 440 (ordered 400 + 10%)"
+    )
+    assert ("stock.move", "write") not in odoo.calls  # nothing booked, not even the gel
+    [picking] = receipts(odoo)
+    assert picking["state"] == "assigned"
+
+    # 396 now and 44 later is 440: within 10 %. One more is not, counting what came before.
+    first = message([{"sku": "NTR-GLV-L-CS10", "quantity": 396, "line_no": 1}], key="first")
+    assert send(odoo, first, state, receipt_tolerance_percent=10).delivered
+    late = message([{"sku": "NTR-GLV-L-CS10", "quantity": 45, "line_no": 1}], key="late")
+    refused = send(odoo, late, state, receipt_tolerance_percent=10)
+    assert refused.kind is OutcomeKind.REJECTED
+    assert "receipt line 1 (NTR-GLV-L-CS10): 45 received now + 396 before = 441" in (
+        refused.error or ""
+    )
+    assert "at most 440" in (refused.error or "")
+    within = message([{"sku": "NTR-GLV-L-CS10", "quantity": 44, "line_no": 1}], key="within")
+    assert send(odoo, within, state, receipt_tolerance_percent=10).delivered
+    _original, backorder, _gel_still_due = receipts(odoo)
+    assert quantities(odoo, backorder["id"])[0] == ("done", 44, 44)  # 4 expected, 40 over
+    [order] = odoo.rows("purchase.order", name="P00100")
+    [gloves, _gel] = odoo.rows("purchase.order.line", order_id=order["id"])
+    assert gloves["qty_received"] == 440
+
+
+def test_without_a_tolerance_any_over_receipt_is_booked(odoo: FakeOdoo, network: Network) -> None:
+    purchase(odoo, network)
+    lines = [{"sku": "NTR-GLV-L-CS10", "quantity": 900}, {"sku": "SAN-GEL-1GA", "quantity": 12.5}]
+    assert send(odoo, message(lines)).delivered
+    [picking] = receipts(odoo)
+    assert quantities(odoo, picking["id"]) == [("done", 900, 900), ("done", 12.5, 12.5)]
+
+
+def test_a_retried_receipt_is_not_refused_by_its_own_booking(
+    odoo: FakeOdoo, network: Network
+) -> None:
+    purchase(odoo, network)
+    state = MemoryState()
+    full = message([{"sku": "NTR-GLV-L-CS10", "quantity": 430}], key="full")
+    assert send(odoo, full, state, receipt_tolerance_percent=10).delivered
+    # The same message again (a backfill): already booked, whatever the tolerance says now.
+    assert send(odoo, full, state, receipt_tolerance_percent=0).delivered
+    assert odoo.calls.count(("stock.picking", "button_validate")) == 1
+
+
+def test_every_problem_of_a_receipt_is_named_in_one_refusal(
+    odoo: FakeOdoo, network: Network
+) -> None:
+    odoo.add_purchase_order(
+        network.supplier,
+        [OrderLine(network.product("NTR-GLV-L-CS10"), 100, 38.75)],
+        warehouse=network.warehouse,
+        name="P00400",
+    )
+    over = [
+        {"sku": "NTR-GLV-L-CS10", "quantity": 120, "line_no": 1},
+        {"sku": "SAN-GEL-1GA", "quantity": 12, "line_no": 2},
+    ]
+    outcome = send(odoo, message(over, po="P00400"), receipt_tolerance_percent=10)
+    assert outcome.kind is OutcomeKind.REJECTED
+    assert outcome.error == (
+        "receipt line 1 (NTR-GLV-L-CS10): 120 received now + 0 before = 120, over the "
+        "receiving tolerance of PO P00400: at most 110 (ordered 100 + 10%); "
+        "receipt line 2 (SAN-GEL-1GA) is not on PO P00400"
+    )
+    # Kept to the tolerance, the stray carton refused (0 accepted): booked.
+    kept = [
+        {"sku": "NTR-GLV-L-CS10", "quantity": 110, "line_no": 1},
+        {"sku": "SAN-GEL-1GA", "quantity": 0, "line_no": 2},
+    ]
+    fixed = send(odoo, message(kept, po="P00400", key="msg_02"), receipt_tolerance_percent=10)
+    assert fixed.delivered, fixed
+    [picking] = receipts(odoo, "P00400")
+    assert quantities(odoo, picking["id"]) == [("done", 110, 110)]
