@@ -218,6 +218,32 @@ def reserved_within_requested(_event_type: str, data: dict[str, Any]) -> Iterato
             )
 
 
+def reserved_measure_within_requested(
+    _event_type: str, data: dict[str, Any]
+) -> Iterator[SemanticFinding]:
+    """Reservation 2.x: quantities are ``{value, uom}`` measures. The hub converts no units,
+    so ``reserved`` must be stated in the unit of ``requested`` to be compared with it (and
+    to convert losslessly to 1.x, where one ``uom`` serves both)."""
+    for index, line in enumerate(data.get("lines", [])):
+        reserved, requested = line.get("reserved"), line.get("requested")
+        if not isinstance(reserved, dict) or not isinstance(requested, dict):
+            continue
+        if reserved.get("uom") != requested.get("uom"):
+            yield (
+                f"/data/lines/{index}/reserved/uom",
+                "reserved-in-requested-uom",
+                f"reserved is in {reserved.get('uom')} but requested is in "
+                f"{requested.get('uom')}; state both in one unit",
+            )
+        elif _dec(reserved["value"]) > _dec(requested["value"]):
+            yield (
+                f"/data/lines/{index}/reserved/value",
+                "reserved-within-requested",
+                f"reserved {reserved['value']} exceeds requested {requested['value']} "
+                f"{requested.get('uom')}",
+            )
+
+
 def received_split(_event_type: str, data: dict[str, Any]) -> Iterator[SemanticFinding]:
     for index, line in enumerate(data.get("lines", [])):
         received = line.get("received_qty")
@@ -276,13 +302,29 @@ FAMILY_RULES: dict[str, tuple[Rule, ...]] = {
     "backorder": (filled_backorder_is_closed,),
 }
 
+# A new major version may reshape what a family rule reads; its rules replace the family's.
+MAJOR_RULES: dict[tuple[str, int], tuple[Rule, ...]] = {
+    ("reservation", 2): (reserved_measure_within_requested,),
+}
+
+
+def _major_of(schema: dict[str, Any]) -> int:
+    meta = schema.get("x-crossdock")
+    version = meta.get("version") if isinstance(meta, dict) else None
+    try:
+        return int(str(version).split(".")[0])
+    except ValueError:
+        return 1  # a schema without x-crossdock (tests, candidates) gets the family's rules
+
 
 class ContractRules:
     """Every code rule of one contract version, ready to run."""
 
     def __init__(self, family: str, schema: dict[str, Any]) -> None:
         self.plan = FieldPlan.from_schema(schema)
-        self.rules = COMMON_RULES + FAMILY_RULES.get(family, ())
+        self.rules = COMMON_RULES + MAJOR_RULES.get(
+            (family, _major_of(schema)), FAMILY_RULES.get(family, ())
+        )
         self._walk = _PlanNode()
         for path, kind in self.plan.gs1:
             self._walk.add(path, _GS1[kind])

@@ -153,6 +153,8 @@ class Claimed:
     event: dict[str, Any]
     retry: RetryPolicy
     mapping: str | None = None
+    # The route's contract version pins ({family: pin}); None for an unpinned route.
+    contract_versions: dict[str, str] | None = None
 
 
 def _claimable(now: datetime) -> Any:
@@ -250,6 +252,7 @@ def _claim_one(session: Session, request: ClaimRequest) -> list[Claimed]:
             Route.jitter,
             Route.max_age_seconds,
             Route.mapping,
+            Route.contract_versions,
         )
         .join(Route, Route.id == Delivery.route_id)
         .join(Message, Message.key == Delivery.message_key)
@@ -268,6 +271,9 @@ def _claim_one(session: Session, request: ClaimRequest) -> list[Claimed]:
             event=orjson.loads(row.event_override or row.event),
             retry=retry_of(row),
             mapping=row.mapping,
+            contract_versions=(
+                orjson.loads(row.contract_versions) if row.contract_versions else None
+            ),
         )
         for row in rows
     ]

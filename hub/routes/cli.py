@@ -29,6 +29,24 @@ def _retry(values: dict[str, float | int | None]) -> RetryPolicy | None:
 
 
 RetryOption = Annotated[float | None, typer.Option()]
+PinsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--contract-version",
+        help="Repeat: FAMILY=PIN, e.g. `reservation=1` (any 1.x; others converted) or "
+        "`reservation=1.0` (exactly 1.0).",
+    ),
+]
+
+
+def _pins(values: list[str]) -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for value in values:
+        family, sep, pin = value.partition("=")
+        if not sep or not family or not pin:
+            raise fail(f"--contract-version {value!r}: write FAMILY=PIN, e.g. reservation=1")
+        pins[family.strip()] = pin.strip()
+    return pins
 
 
 @app.command("create")
@@ -52,9 +70,11 @@ def create(
     mapping: Annotated[
         str | None, typer.Option(help="A mapping in mappings/ to the target's own shape.")
     ] = None,
+    contract_versions: PinsOption = None,
     paused: Annotated[bool, typer.Option(help="Create it paused.")] = False,
 ) -> None:
     """Create a route."""
+    pins = _pins(contract_versions or [])
     try:
         body = RouteCreate(
             name=name,
@@ -74,6 +94,7 @@ def create(
                 }
             ),
             mapping=mapping,
+            contract_versions=pins,
             paused=paused,
         )
         with command_state(get_settings()) as state, state.sessions.begin() as session:
@@ -98,12 +119,33 @@ def list_routes() -> None:
                     view["filter"] or "",
                     view["ordering_key"],
                     view["on_dead_letter"],
+                    ",".join(f"{f}={p}" for f, p in view["contract_versions"].items()),
                     "paused" if view["paused"] else "active",
                 )
             )
     print_rows(
-        ("name", "connection", "types", "filter", "ordering key", "on dead letter", "state"), rows
+        (
+            "name",
+            "connection",
+            "types",
+            "filter",
+            "ordering key",
+            "on dead letter",
+            "versions",
+            "state",
+        ),
+        rows,
     )
+
+
+@app.command("show")
+def show(route: Annotated[str, typer.Argument(help="Route id or name.")]) -> None:
+    """Show one route, with its version pins."""
+    try:
+        with command_state(get_settings()) as state, state.read_sessions() as session:
+            _show(state.routes.view(session, state.routes.get(session, route)))
+    except ProblemError as exc:
+        raise fail(exc.detail) from None
 
 
 @app.command("update")
@@ -113,11 +155,21 @@ def update(
     filter_: Annotated[str | None, typer.Option("--filter", help="'' removes it.")] = None,
     ordering_key: Annotated[str | None, typer.Option()] = None,
     on_dead_letter: Annotated[str | None, typer.Option()] = None,
+    contract_versions: PinsOption = None,
+    no_contract_versions: Annotated[
+        bool, typer.Option("--no-contract-versions", help="Remove every version pin.")
+    ] = False,
 ) -> None:
-    """Change a route's types, filter, ordering key or dead-letter behaviour."""
+    """Change a route's types, filter, ordering key, dead-letter behaviour or version pins
+    (`--contract-version` replaces every pin)."""
+    pins = {} if no_contract_versions else _pins(contract_versions) if contract_versions else None
     try:
         body = RouteUpdate(
-            types=types, filter=filter_, ordering_key=ordering_key, on_dead_letter=on_dead_letter
+            types=types,
+            filter=filter_,
+            ordering_key=ordering_key,
+            on_dead_letter=on_dead_letter,
+            contract_versions=pins,
         )
         with command_state(get_settings()) as state, state.sessions.begin() as session:
             _show(state.routes.view(session, state.routes.update(session, CLI, route, body)))

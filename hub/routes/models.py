@@ -29,6 +29,9 @@ class Route(Base):
     on_dead_letter: Mapped[str] = mapped_column(String(8))
     # A mapping (name in mappings/) from the canonical message to the target's own shape.
     mapping: Mapped[str | None] = mapped_column(String(128))
+    # JSON object of contract version pins, {"reservation": "1"}; NULL when there are none,
+    # so the worker can skip conversion for unpinned routes with one test.
+    contract_versions: Mapped[str | None] = mapped_column(Text)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from hub.connections.schemas import NAME_PATTERN
 from hub.deliveries.policy import RetryPolicy
+from hub.routes.versions import PIN_PATTERN
 
 TYPE_PATTERN = r"^(\*|[a-z][a-z_]*\.(\*|[a-z][a-z_]*))$"
+
+ContractPins = dict[
+    Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]*$", max_length=64)],
+    Annotated[str, StringConstraints(pattern=PIN_PATTERN)],
+]
+_PINS_DESCRIPTION = (
+    'Contract version pins, per family: `{"reservation": "1"}` delivers every '
+    "reservation as 1.x (1.x messages as sent, others converted through the version mappings "
+    'in `mappings/`); `"1.0"` pins exactly 1.0. The route is refused (422) when a version '
+    "producers may send cannot be converted to its pin."
+)
 
 
 class RouteCreate(BaseModel):
@@ -48,6 +60,9 @@ class RouteCreate(BaseModel):
         description="A mapping in `mappings/` that turns each canonical message into the "
         "target's own shape before it is sent; the connector gets both.",
     )
+    contract_versions: ContractPins = Field(
+        default_factory=dict, max_length=20, description=_PINS_DESCRIPTION
+    )
     paused: bool = False
 
 
@@ -62,6 +77,11 @@ class RouteUpdate(BaseModel):
     retry: RetryPolicy | None = None
     on_dead_letter: Literal["block", "skip"] | None = None
     mapping: str | None = Field(default=None, description="Empty string removes it.")
+    contract_versions: ContractPins | None = Field(
+        default=None,
+        max_length=20,
+        description="Replaces every pin; `{}` removes them. " + _PINS_DESCRIPTION,
+    )
 
 
 class RouteOut(BaseModel):
@@ -75,6 +95,7 @@ class RouteOut(BaseModel):
     retry: RetryPolicy
     on_dead_letter: str
     mapping: str | None
+    contract_versions: dict[str, str] = Field(description="Version pins, per family.")
     paused: bool
     created_at: datetime
     updated_at: datetime

@@ -19,6 +19,7 @@ from hub.routes.matching import InvalidExpression, compile_expression
 from hub.routes.models import Route
 from hub.routes.policy import retry_of
 from hub.routes.schemas import TYPE_PATTERN, RouteCreate, RouteUpdate
+from hub.routes.versions import VersionConverter, parse_pin, receives
 from hub.store.identifiers import new_id
 from hub.store.named import find, page_by_name
 from hub.timestamps import utcnow
@@ -52,6 +53,12 @@ def _check_expression(pointer: str, expression: str) -> str:
     return expression
 
 
+def pins_of(route: Route) -> dict[str, str]:
+    """The route's contract version pins, ``{family: pin}`` (empty when it has none)."""
+    pins: dict[str, str] = orjson.loads(route.contract_versions) if route.contract_versions else {}
+    return pins
+
+
 def _apply_retry(route: Route, policy: RetryPolicy) -> None:
     route.max_attempts = policy.max_attempts
     route.initial_delay = policy.initial_delay
@@ -73,6 +80,7 @@ def view(route: Route, connection_name: str) -> dict[str, Any]:
         "retry": retry_of(route).model_dump(),
         "on_dead_letter": route.on_dead_letter,
         "mapping": route.mapping,
+        "contract_versions": pins_of(route),
         "paused": route.paused,
         "created_at": route.created_at,
         "updated_at": route.updated_at,
@@ -82,14 +90,78 @@ def view(route: Route, connection_name: str) -> dict[str, Any]:
 class RouteService:
     """Routes CRUD. Methods take the caller's session; the caller commits."""
 
-    def __init__(self, retry_defaults: RetryPolicy, mappings: MappingRegistry) -> None:
+    def __init__(
+        self, retry_defaults: RetryPolicy, mappings: MappingRegistry, versions: VersionConverter
+    ) -> None:
         self.retry_defaults = retry_defaults
         self.mappings = mappings
+        self.versions = versions
 
     def _mapping(self, name: str) -> str:
         if name not in self.mappings.names:
             raise _invalid("/mapping", "mapping-exists", f"no mapping named {name!r} in mappings/")
         return name
+
+    def _implied_pins(
+        self, pins: dict[str, str], mapping: str | None, types: list[str]
+    ) -> dict[str, str]:
+        """``pins``, plus the major version the route's mapping reads, unless pinned already.
+
+        A mapping is written against one contract version: a message of another major would
+        fail it, so the route gets that major converted to (the pin is shown on the route).
+        """
+        if mapping is None:
+            return pins
+        source = self.mappings.get(mapping).source
+        family, version = source.get("contract"), source.get("version")
+        if not family or not version or family in pins or not receives(types, family):
+            return pins
+        return {**pins, family: str(version).partition(".")[0]}
+
+    def _pins(self, pins: dict[str, str], types: list[str]) -> str | None:
+        """Check version pins against the contracts and the version mappings; the column
+        value (``None`` without pins). Every problem is one violation."""
+        if not pins:
+            return None
+        violations: list[dict[str, str]] = []
+
+        def refuse(family: str, rule: str, message: str) -> None:
+            pointer = f"/contract_versions/{family}"
+            violations.append({"pointer": pointer, "rule": rule, "message": message})
+
+        for family, text in sorted(pins.items()):
+            known = self.versions.registry.families.get(family)
+            if known is None:
+                names = ", ".join(self.versions.registry.families)
+                refuse(family, "contract-family", f"no contract family {family!r}; known: {names}")
+                continue
+            if not receives(types, family):
+                refuse(
+                    family,
+                    "family-routed",
+                    f"the route's types ({', '.join(types)}) match no {family} message",
+                )
+                continue
+            pin = parse_pin(text)
+            if not self.versions.targets(family, pin):
+                accepting = ", ".join(
+                    v.version for v in known.versions.values() if v.accepts_messages
+                )
+                refuse(
+                    family,
+                    "version-exists",
+                    f"{family} has no version {pin} that accepts messages; "
+                    f"versions that do: {accepting or 'none'}",
+                )
+                continue
+            for missing in self.versions.unreachable(family, pin):
+                refuse(family, "version-reachable", missing.message)
+        if violations:
+            shown = "; ".join(v["message"] for v in violations)
+            raise InvalidParameters(
+                f"/contract_versions: {shown}", extensions={"violations": violations}
+            )
+        return orjson.dumps(dict(sorted(pins.items()))).decode()
 
     def _connection(self, session: Session, id_or_name: str) -> Connection:
         connection = find(session, Connection, id_or_name)
@@ -115,6 +187,10 @@ class RouteService:
             ordering_key=_check_expression("/ordering_key", body.ordering_key),
             on_dead_letter=body.on_dead_letter,
             mapping=self._mapping(body.mapping) if body.mapping else None,
+            contract_versions=self._pins(
+                self._implied_pins(body.contract_versions, body.mapping or None, body.types),
+                body.types,
+            ),
             paused=body.paused,
             created_at=now,
             updated_at=now,
@@ -151,6 +227,18 @@ class RouteService:
             route.on_dead_letter = body.on_dead_letter
         if body.mapping is not None:
             route.mapping = self._mapping(body.mapping) if body.mapping else None
+        if (
+            body.contract_versions is not None
+            or body.mapping is not None
+            or (body.types is not None and route.contract_versions)
+        ):
+            # New types may no longer receive a pinned family, a new mapping may read another
+            # version: pins are worked out and checked again.
+            pins = pins_of(route) if body.contract_versions is None else body.contract_versions
+            types = orjson.loads(route.types)
+            route.contract_versions = self._pins(
+                self._implied_pins(pins, route.mapping, types), types
+            )
         route.updated_at = utcnow()
         record(
             session,

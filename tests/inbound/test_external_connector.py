@@ -9,6 +9,7 @@ a delivered message.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ from crossdock_acme_wms.testing import TOKEN, WEBHOOK_SECRET, FakeAcmeWms, sampl
 
 from hub.mappings import MappingRegistry, run_tests
 from hub.settings import Settings
-from tests.conftest import ADMIN_KEY, hub_settings
+from tests.conftest import ADMIN_KEY, REPO, hub_settings
 from tests.deliveries.test_delivery_api import post_event
 from tests.messages.test_ingest_api import a_valid_event
 from tests.servers import HubServer
@@ -101,6 +102,8 @@ def mappings_dir(tmp_path: Path) -> Path:
     directory.mkdir()
     (directory / "acme-receipt.yaml").write_text(RECEIPT_MAPPING)
     (directory / "acme-order.yaml").write_text(ORDER_MAPPING)
+    # The order mapping reads reservation 1.0: routes with it convert 2.0 down first.
+    shutil.copytree(REPO / "mappings" / "versions", directory / "versions")
     return directory
 
 
