@@ -13,8 +13,9 @@ from typing import Any
 import jsonschema_rs
 import orjson
 
+from hub.contracts.lifecycle import SUNSET_RULE
 from hub.contracts.registry import ContractRegistry, ContractVersion, parse_dataschema
-from hub.timestamps import parse_rfc3339
+from hub.timestamps import parse_rfc3339, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,20 @@ class MessageChecker:
                     "/dataschema",
                     "contract-active",
                     f"{dataschema} is {contract.lifecycle.value}; it does not accept messages",
+                )
+            )
+            return None
+        deprecation = contract.deprecation
+        if deprecation is not None and deprecation.sunset_passed(utcnow()):
+            successor = (
+                f"; send {contract.family} {deprecation.successor}" if deprecation.successor else ""
+            )
+            violations.append(
+                Violation(
+                    "/dataschema",
+                    SUNSET_RULE,
+                    f"{dataschema} was deprecated and reached its sunset on "
+                    f"{deprecation.sunset}; it no longer accepts messages{successor}",
                 )
             )
             return None

@@ -27,6 +27,7 @@ def _version_summary(version: ContractVersion) -> dict[str, Any]:
         "version": version.version,
         "dataschema": version.dataschema,
         "lifecycle": version.lifecycle.value,
+        "sunset": version.deprecation.sunset if version.deprecation else None,
         "events": list(version.events),
     }
 

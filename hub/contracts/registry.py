@@ -7,7 +7,8 @@ compiled with ``jsonschema-rs`` for the hot path; ``tests/contracts`` proves the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,10 @@ import jsonschema
 import jsonschema_rs
 import orjson
 
+from hub.contracts.lifecycle import Deprecation, deprecation_of
 from hub.contracts.semantics import ContractRules
 from hub.governance.policies import ContractPolicy, Lifecycle, load_contract_policies
+from hub.timestamps import utcnow
 
 DATASCHEMA_PREFIX = "urn:crossdock:contract:"
 _DATASCHEMA = re.compile(
@@ -48,6 +51,8 @@ class ContractVersion:
     rules: ContractRules = field(repr=False, compare=False)
     lifecycle: Lifecycle
     examples: tuple[Example, ...] = ()
+    deprecation: Deprecation | None = field(default=None, compare=False)
+    """Set when the version is deprecated: its sunset, successor and the headers' dates."""
 
     @property
     def dataschema(self) -> str:
@@ -111,7 +116,9 @@ class ContractRegistry:
                 versions[version.version] = version
             if versions:
                 ordered = dict(sorted(versions.items(), key=lambda kv: _version_key(kv[0])))
-                families[folder.name] = ContractFamily(folder.name, policy, ordered)
+                families[folder.name] = ContractFamily(
+                    folder.name, policy, _with_deprecations(ordered, policy)
+                )
         return cls(families)
 
     def by_dataschema(self, dataschema: str) -> ContractVersion | None:
@@ -123,6 +130,36 @@ class ContractRegistry:
 
     def all_versions(self) -> list[ContractVersion]:
         return [v for family in self.families.values() for v in family.versions.values()]
+
+    def deprecations(self, dataschemas: Iterable[str]) -> list[Deprecation]:
+        """The deprecation of each deprecated version among ``dataschemas``, once each."""
+        found: dict[str, Deprecation] = {}
+        for dataschema in dataschemas:
+            version = self._by_dataschema.get(dataschema)
+            if version is not None and version.deprecation is not None:
+                found[dataschema] = version.deprecation
+        return list(found.values())
+
+
+def _with_deprecations(
+    versions: dict[str, ContractVersion], policy: ContractPolicy | None
+) -> dict[str, ContractVersion]:
+    """``versions`` with the deprecation of each deprecated one filled in."""
+    if policy is None:
+        return versions
+    active = [v for v in versions.values() if v.lifecycle is Lifecycle.ACTIVE]
+    successor = active[-1].version if active else None
+    loaded_at = utcnow()
+    result: dict[str, ContractVersion] = {}
+    for number, version in versions.items():
+        rules = policy.versions.get(number)
+        if version.lifecycle is Lifecycle.DEPRECATED and rules is not None and rules.sunset:
+            found = deprecation_of(
+                version.family, number, rules.sunset, successor, loaded_at, rules.deprecated
+            )
+            version = replace(version, deprecation=found)
+        result[number] = version
+    return result
 
 
 def _read_json(path: Path) -> Any:

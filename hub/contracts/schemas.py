@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -11,6 +12,10 @@ class VersionSummary(BaseModel):
     version: str
     dataschema: str = Field(description="The `dataschema` value producers put in events.")
     lifecycle: str = Field(description="draft, active, deprecated or retired.")
+    sunset: date | None = Field(
+        default=None,
+        description="For a deprecated version: the day (from 00:00 UTC) it is refused.",
+    )
     events: list[str]
 
 
@@ -37,3 +42,13 @@ class VersionDetail(VersionSummary):
     family: str
     schema_: dict[str, Any] = Field(alias="schema", serialization_alias="schema")
     examples: list[ExampleOut]
+
+
+class ContractWarning(BaseModel):
+    """A message's contract version is deprecated: it works until its sunset, then is refused."""
+
+    type: Literal["contract-version-deprecated"]
+    dataschema: str = Field(description="The deprecated version.")
+    sunset: date = Field(description="From this day (00:00 UTC) the version is refused.")
+    successor: str | None = Field(description="The family's newest active version.")
+    detail: str

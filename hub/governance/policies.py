@@ -59,6 +59,11 @@ class VersionPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Lifecycle
+    deprecated: date | None = Field(
+        default=None,
+        description="The day the version was deprecated (the Deprecation response header); "
+        "allowed only on deprecated and retired versions, and before the sunset.",
+    )
     sunset: date | None = Field(
         default=None,
         description="The day the version is retired. Required when deprecated; "
@@ -154,6 +159,27 @@ class ContractPolicy(BaseModel):
                     (
                         f"{at}/sunset",
                         f"a sunset belongs to a deprecated version, not {policy.status}",
+                    )
+                )
+            if policy.deprecated is not None and policy.status not in (
+                Lifecycle.DEPRECATED,
+                Lifecycle.RETIRED,
+            ):
+                found.append(
+                    (
+                        f"{at}/deprecated",
+                        f"a deprecation date belongs to a deprecated version, not {policy.status}",
+                    )
+                )
+            if (
+                policy.deprecated is not None
+                and policy.sunset is not None
+                and policy.deprecated > policy.sunset
+            ):
+                found.append(
+                    (
+                        f"{at}/deprecated",
+                        f"deprecated on {policy.deprecated}, after its sunset {policy.sunset}",
                     )
                 )
             if policy.status is Lifecycle.DEPRECATED and not any(

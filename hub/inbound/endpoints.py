@@ -8,6 +8,8 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from connectors.sdk import InboundRequest
+from hub.contracts.lifecycle import deprecation_headers
+from hub.contracts.schemas import ContractWarning
 from hub.openapi import problems
 from hub.responses import FastJSONResponse
 from hub.state import hub_state
@@ -23,6 +25,9 @@ class InboundItem(BaseModel):
     reason: str | None = None
     error: str | None = None
     violations: list[dict[str, str]] | None = None
+    warnings: list[ContractWarning] | None = Field(
+        default=None, description="The message's contract version is deprecated."
+    )
 
 
 class InboundAnswer(BaseModel):
@@ -73,4 +78,7 @@ async def post_inbound(
         query=dict(request.query_params),
     )
     answer, duplicate = await state.inbound.receive(row, inbound)
-    return FastJSONResponse(answer, status_code=200 if duplicate else 202)
+    # Deprecation and Sunset headers when a record's message is of a deprecated version.
+    warned = (w["dataschema"] for i in answer["items"] for w in i.get("warnings", ()))
+    headers = deprecation_headers(state.registry.deprecations(warned))
+    return FastJSONResponse(answer, status_code=200 if duplicate else 202, headers=headers)

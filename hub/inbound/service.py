@@ -43,6 +43,8 @@ from hub.store.committer import GroupCommitter
 from hub.store.identifiers import new_id
 from hub.store.named import find
 from hub.timestamps import utcnow
+from hub.usage.models import ActorKind, Role
+from hub.usage.service import UsageRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -128,12 +130,14 @@ class InboundPipeline:
         connections: ConnectionService,
         committer: GroupCommitter,
         store: MessageStore,
+        usage: UsageRecorder | None = None,
     ) -> None:
         self.checker = checker
         self.mappings = mappings
         self.connections = connections
         self.committer = committer
         self.store = store
+        self.usage = usage
         self._live: dict[str, tuple[datetime, Connector]] = {}  # type: ignore[type-arg]
         self._connections: dict[str, tuple[Connection, float]] = {}
 
@@ -372,6 +376,16 @@ class InboundPipeline:
                     )
                 else:
                     item.update(status=result.status, message_key=result.key)
+                    if self.usage is not None:
+                        deprecation = self.usage.record(
+                            outcome.prepared.row["family"],
+                            outcome.prepared.row["contract_version"],
+                            Role.PRODUCER,
+                            ActorKind.CONNECTION,
+                            write.connection.id,
+                        )
+                        if deprecation is not None:
+                            item["warnings"] = [deprecation.warning()]
             if outcome.failure is not None:
                 letter = self._dead_letter(write, outcome, now)
                 session.add(letter)

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Security
+from fastapi import APIRouter, Query, Request, Response, Security
 
+from hub.clients.bindings import check_source, own_source, sees_source, source_refusal
 from hub.clients.scopes import Scope
 from hub.clients.security import require
 from hub.clients.service import Principal
 from hub.contracts.checker import load_envelope_schema
-from hub.errors import InvalidParameters, PayloadTooLarge
+from hub.contracts.lifecycle import Deprecation, deprecation_headers
+from hub.errors import InvalidParameters, NotFound, PayloadTooLarge
 from hub.messages import service
 from hub.messages.fastlane import EVENT_TYPES, acceptance
 from hub.messages.schemas import Acceptance, BatchResult, MessagePage, StoredMessage
+from hub.messages.service import BatchItem, Ingestor
 from hub.openapi import problems
+from hub.pagination import decode_int_cursor, encode_cursor
 from hub.requests import read_json
 from hub.responses import FastJSONResponse
 from hub.state import hub_state
 from hub.store.sessions import ReadSession
+from hub.usage.models import ActorKind, Role
+from hub.usage.service import read_by_client
 
 router = APIRouter(prefix="/v1/messages", tags=["messages"])
 
@@ -38,8 +45,9 @@ _BATCH_BODY = {
     },
 }
 
-Writer = Annotated[Principal, Security(require(Scope.MESSAGES_WRITE))]
-Reader = Annotated[Principal, Security(require(Scope.MESSAGES_READ))]
+# Both narrow a client bound to a connection to that connection's source.
+Writer = Annotated[Principal, Security(require(Scope.MESSAGES_WRITE, binding_aware=True))]
+Reader = Annotated[Principal, Security(require(Scope.MESSAGES_READ, binding_aware=True))]
 
 
 @router.post(
@@ -64,11 +72,15 @@ async def post_message(request: Request, principal: Writer) -> FastJSONResponse:
     # the same functions; this declaration documents it and serves if the lane is off.
     state = hub_state(request)
     event = await read_json(request, EVENT_TYPES)
+    check_source(principal, event)
     outcome = await state.ingestor.ingest(event, principal.client_id)
-    status, body = acceptance(outcome)
-    return FastJSONResponse(
-        body, status_code=status, headers={"Location": f"/v1/messages/{outcome.key}"}
+    deprecation = state.usage.record_dataschema(
+        event["dataschema"], Role.PRODUCER, ActorKind.CLIENT, principal.client_id
     )
+    status, body = acceptance(outcome, deprecation)
+    headers = {"Location": f"/v1/messages/{outcome.key}"}
+    headers.update(deprecation_headers([deprecation] if deprecation else []))
+    return FastJSONResponse(body, status_code=status, headers=headers)
 
 
 @router.post(
@@ -97,15 +109,31 @@ async def post_batch(request: Request, principal: Writer) -> FastJSONResponse:
     limit = state.settings.max_batch_items
     if len(events) > limit:
         raise PayloadTooLarge(f"a batch holds at most {limit} events; got {len(events)}")
-    items = await state.ingestor.ingest_batch(events, principal.client_id)
+    items = await _ingest_batch_as(state.ingestor, principal, events)
     results: list[dict[str, Any]] = []
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0, "conflict": 0}
+    # Usage is counted once per contract version of the batch, not once per event.
+    produced = Counter(
+        events[item.index]["dataschema"]
+        for item in items
+        if item.outcome is not None and item.outcome.status != "conflict"
+    )
+    deprecated: dict[str, Deprecation] = {}
+    for dataschema, produced_count in produced.items():
+        found = state.usage.record_dataschema(
+            dataschema, Role.PRODUCER, ActorKind.CLIENT, principal.client_id, produced_count
+        )
+        if found is not None:
+            deprecated[dataschema] = found
     for item in items:
         entry: dict[str, Any] = {"index": item.index}
         if item.outcome is not None:
             entry["status"] = item.outcome.status
             entry["key"] = item.outcome.key
             entry["accepted_at"] = item.outcome.accepted_at
+            deprecation = deprecated.get(events[item.index]["dataschema"])
+            if deprecation is not None and item.outcome.status != "conflict":
+                entry["warnings"] = [deprecation.warning()]
         else:
             entry["status"] = "rejected"
         if item.problem is not None:
@@ -118,7 +146,8 @@ async def post_batch(request: Request, principal: Writer) -> FastJSONResponse:
             "duplicates": counts["duplicate"],
             "rejected": counts["rejected"] + counts["conflict"],
             "results": results,
-        }
+        },
+        headers=deprecation_headers(deprecated.values()),
     )
 
 
@@ -126,10 +155,19 @@ async def post_batch(request: Request, principal: Writer) -> FastJSONResponse:
     "/{key}",
     summary="One stored message",
     response_model=StoredMessage,
+    response_model_exclude_unset=True,  # `warnings` only for a deprecated version
     responses=problems(401, 403, 404),
 )
-def get_message(key: str, _principal: Reader, session: ReadSession) -> dict[str, Any]:
-    return service.message_view(service.get_message(session, key))
+def get_message(
+    request: Request, response: Response, key: str, principal: Reader, session: ReadSession
+) -> dict[str, Any]:
+    message = service.get_message(session, key)
+    if not sees_source(principal, message.source):
+        raise NotFound(f"no message with key {key!r}")  # as if it did not exist
+    view = service.message_view(message)
+    usage = hub_state(request).usage
+    response.headers.update(read_by_client(usage, principal.client_id, [message], [view]))
+    return view
 
 
 @router.get(
@@ -141,10 +179,13 @@ def get_message(key: str, _principal: Reader, session: ReadSession) -> dict[str,
         "An empty page returns the same cursor, so polling with it is safe."
     ),
     response_model=MessagePage,
+    response_model_exclude_unset=True,  # `warnings` only for a deprecated version
     responses=problems(401, 403, 422),
 )
 def list_messages(
-    _principal: Reader,
+    request: Request,
+    response: Response,
+    principal: Reader,
     session: ReadSession,
     after: Annotated[str | None, Query(description="A `next_cursor` from an earlier page.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -157,20 +198,45 @@ def list_messages(
     accepted_after: Annotated[datetime | None, Query(description="Inclusive.")] = None,
     accepted_before: Annotated[datetime | None, Query(description="Exclusive.")] = None,
 ) -> dict[str, Any]:
+    bound_source = own_source(principal)
+    if bound_source is not None and source not in (None, bound_source):
+        # A bound client asking for another source sees what is there for it: nothing.
+        cursor = encode_cursor(decode_int_cursor(after) if after else 0)
+        return {"items": [], "next_cursor": cursor, "has_more": False}
     filters = service.FeedFilter(
         type=type,
         subject=subject,
-        source=source,
+        source=bound_source or source,
         correlation_id=correlation_id,
         accepted_after=_aware(accepted_after),
         accepted_before=_aware(accepted_before),
     )
     page = service.feed(session, filters, after, limit)
+    views = [service.message_view(m) for m in page.messages]
+    usage = hub_state(request).usage
+    response.headers.update(read_by_client(usage, principal.client_id, page.messages, views))
     return {
-        "items": [service.message_view(m) for m in page.messages],
+        "items": views,
         "next_cursor": page.next_cursor,
         "has_more": page.has_more,
     }
+
+
+async def _ingest_batch_as(
+    ingestor: Ingestor, principal: Principal, events: list[Any]
+) -> list[BatchItem]:
+    """The batch's items; a bound client's events of another source are rejected one by one
+    (403 problem in their result), the others ingested as usual."""
+    refusals = {i: r for i, e in enumerate(events) if (r := source_refusal(principal, e))}
+    if not refusals:
+        return await ingestor.ingest_batch(events, principal.client_id)
+    allowed = [i for i in range(len(events)) if i not in refusals]
+    ingested = await ingestor.ingest_batch([events[i] for i in allowed], principal.client_id)
+    items = [BatchItem(i, problem=r.to_problem()) for i, r in refusals.items()]
+    for index, item in zip(allowed, ingested, strict=True):
+        item.index = index
+        items.append(item)
+    return sorted(items, key=lambda item: item.index)
 
 
 def _aware(value: datetime | None) -> datetime | None:

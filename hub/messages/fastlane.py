@@ -18,12 +18,15 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hub.clients.bindings import check_source
 from hub.clients.scopes import Scope as ApiScope
 from hub.clients.security import authenticate
+from hub.contracts.lifecycle import Deprecation, header_pairs
 from hub.errors import PROBLEM_MEDIA_TYPE, MalformedRequest, PayloadTooLarge, ProblemError
 from hub.messages.store import Outcome
 from hub.requests import check_media_type, parse_json
 from hub.state import HubState
+from hub.usage.models import ActorKind, Role
 
 logger = logging.getLogger(__name__)
 PATH = "/v1/messages"
@@ -36,9 +39,17 @@ def _unexpected(exc: Exception) -> ProblemError:
     return ProblemError("an unexpected error occurred; it has been logged")
 
 
-def acceptance(outcome: Outcome) -> tuple[int, dict[str, Any]]:
+def acceptance(
+    outcome: Outcome, deprecation: Deprecation | None = None
+) -> tuple[int, dict[str, Any]]:
     duplicate = outcome.status == "duplicate"
-    body = {"key": outcome.key, "accepted_at": outcome.accepted_at, "duplicate": duplicate}
+    body: dict[str, Any] = {
+        "key": outcome.key,
+        "accepted_at": outcome.accepted_at,
+        "duplicate": duplicate,
+    }
+    if deprecation is not None:
+        body["warnings"] = [deprecation.warning()]
     return (200 if duplicate else 202), body
 
 
@@ -97,7 +108,7 @@ class IngestFastLane:
         key = None
         if authorization and authorization[:7].lower() == "bearer ":
             key = authorization[7:].strip()
-        principal = authenticate(state.keys, key, ApiScope.MESSAGES_WRITE)
+        principal = authenticate(state.keys, key, ApiScope.MESSAGES_WRITE, binding_aware=True)
         check_media_type(content_type, EVENT_TYPES)
         limit = state.settings.max_request_bytes
         if declared_length > limit:
@@ -116,6 +127,13 @@ class IngestFastLane:
             if not message.get("more_body", False):
                 break
         event = parse_json(b"".join(chunks))
+        check_source(principal, event)
         outcome = await state.ingestor.ingest(event, principal.client_id)
-        status, body = acceptance(outcome)
-        return status, body, [(b"location", f"{PATH}/{outcome.key}".encode())]
+        deprecation = state.usage.record_dataschema(
+            event["dataschema"], Role.PRODUCER, ActorKind.CLIENT, principal.client_id
+        )
+        status, body = acceptance(outcome, deprecation)
+        headers = [(b"location", f"{PATH}/{outcome.key}".encode())]
+        if deprecation is not None:
+            headers += header_pairs([deprecation])
+        return status, body, headers

@@ -7,13 +7,20 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from hub.contracts.schemas import ContractWarning
 from hub.openapi import ContractViolationProblem
+
+_WARNINGS = (
+    "Present when the message's contract version is deprecated (the answer then carries "
+    "`Deprecation` and `Sunset` headers too): it is refused from its sunset day on."
+)
 
 
 class Acceptance(BaseModel):
     key: str = Field(description="The hub's key for the stored message.")
     accepted_at: datetime
     duplicate: bool = Field(description="True when this source + id was accepted before.")
+    warnings: list[ContractWarning] | None = Field(default=None, description=_WARNINGS)
 
 
 class BatchItemResult(BaseModel):
@@ -24,6 +31,7 @@ class BatchItemResult(BaseModel):
     problem: ContractViolationProblem | None = Field(
         default=None, description="Why a rejected or conflicting item was not accepted."
     )
+    warnings: list[ContractWarning] | None = Field(default=None, description=_WARNINGS)
 
 
 class BatchResult(BaseModel):
@@ -37,6 +45,7 @@ class StoredMessage(BaseModel):
     key: str
     accepted_at: datetime
     event: dict[str, Any] = Field(description="The CloudEvent exactly as accepted.")
+    warnings: list[ContractWarning] | None = Field(default=None, description=_WARNINGS)
 
 
 class MessagePage(BaseModel):

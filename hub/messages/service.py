@@ -17,7 +17,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from hub.contracts.checker import MessageChecker, Violation
-from hub.errors import ContractViolation, IdempotencyConflict, NotFound
+from hub.contracts.lifecycle import SUNSET_RULE
+from hub.errors import ContractVersionSunset, ContractViolation, IdempotencyConflict, NotFound
 from hub.messages.models import Message
 from hub.messages.store import MessageStore, Outcome, PreparedMessage, prepare
 from hub.pagination import decode_int_cursor, encode_cursor
@@ -26,7 +27,9 @@ from hub.store.committer import GroupCommitter
 
 def violation_problem(violations: Sequence[Violation]) -> ContractViolation:
     count = len(violations)
-    return ContractViolation(
+    # A version past its sunset gets its own type: the producer must upgrade, not fix data.
+    sunset = any(v.rule == SUNSET_RULE for v in violations)
+    return (ContractVersionSunset if sunset else ContractViolation)(
         f"{count} violation{'s' if count != 1 else ''}: "
         + "; ".join(f"{v.pointer or '/'}: {v.message}" for v in violations[:3])
         + (" …" if count > 3 else ""),

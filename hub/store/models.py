@@ -10,6 +10,7 @@ from hub.jobs.models import Job
 from hub.messages.models import Message
 from hub.routes.models import Route
 from hub.store.base import Base
+from hub.usage.models import ContractUsage
 
 __all__ = [
     "AuditEntry",
@@ -17,6 +18,7 @@ __all__ = [
     "Client",
     "Connection",
     "ConnectionStateEntry",
+    "ContractUsage",
     "DeadLetter",
     "Delivery",
     "DeliveryAttempt",

@@ -203,6 +203,25 @@ def test_a_deprecated_version_past_its_sunset_is_a_warning(tmp_path: Path) -> No
     assert policy.warnings(date(2026, 5, 31)) == []
 
 
+def test_a_deprecation_date_belongs_to_a_deprecated_version_before_its_sunset(
+    tmp_path: Path,
+) -> None:
+    good = "{status: deprecated, deprecated: 2026-10-01, sunset: 2027-01-31}"
+    late = "{status: deprecated, deprecated: 2027-02-01, sunset: 2027-01-31}"
+    active = "{status: active, deprecated: 2026-10-01}"
+    text = f"family: widget\n{OWNER}versions: {{'1.0': VERSION, '1.1': {{status: active}}}}\n"
+    assert _policy(tmp_path, text.replace("VERSION", good)) == []
+    assert _policy(tmp_path, text.replace("VERSION", late)) == [
+        ("/versions/1.0/deprecated", "deprecated on 2027-02-01, after its sunset 2027-01-31")
+    ]
+    assert _policy(tmp_path, text.replace("VERSION", active)) == [
+        (
+            "/versions/1.0/deprecated",
+            "a deprecation date belongs to a deprecated version, not active",
+        )
+    ]
+
+
 @pytest.mark.parametrize(
     ("address", "allowed"),
     [
