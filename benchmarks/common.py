@@ -249,6 +249,10 @@ def hub_env(
         "CROSSDOCK_CONTRACTS_PATH": str(CONTRACTS),
         "CROSSDOCK_GOVERNANCE_PATH": str(GOVERNANCE),
         "CROSSDOCK_MAPPINGS_PATH": str(REPO / "mappings"),
+        # The sinks and peers listen on loopback, which governance/hub.yaml refuses; one
+        # client sends far beyond the default rate limit.
+        "CROSSDOCK_OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
+        "CROSSDOCK_RATE_LIMIT": "10000000/second",
         **(extra_env or {}),
     }
 

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub import __version__
 from hub.audit import endpoints as audit_endpoints
+from hub.clients import endpoints as clients_endpoints
 from hub.clients.service import ClientService
 from hub.connections import endpoints as connections_endpoints
 from hub.contracts import endpoints as contracts_endpoints
@@ -39,6 +40,7 @@ from hub.routes import endpoints as routes_endpoints
 from hub.settings import Settings, get_settings
 from hub.state import build_state
 from hub.store.database import transaction
+from hub.usage import endpoints as usage_endpoints
 
 logger = logging.getLogger("hub")
 
@@ -73,6 +75,8 @@ def create_app(
             if settings.worker_enabled
             else []
         )
+        # Contract usage is counted in memory and written every few seconds (hub/usage).
+        usage_flusher = asyncio.create_task(state.usage.run(state.committer))
         app.state.hub = state
         if on_started is not None:
             on_started()
@@ -93,6 +97,10 @@ def create_app(
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+            usage_flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await usage_flusher
+            await state.usage.flush(state.committer)  # what was counted since the last flush
             await state.inbound.aclose()
             state.committer.stop()
             state.engine.dispose()
@@ -114,12 +122,14 @@ def create_app(
     app.include_router(health_endpoints.router)
     app.include_router(messages_endpoints.router)
     app.include_router(contracts_endpoints.router)
+    app.include_router(usage_endpoints.router)
     app.include_router(deliveries_endpoints.router)
     app.include_router(connections_endpoints.router)
     app.include_router(inbound_endpoints.router)
     app.include_router(routes_endpoints.router)
     app.include_router(deadletters_endpoints.router)
     app.include_router(audit_endpoints.router)
+    app.include_router(clients_endpoints.router)
     _register_problem_schemas(app)
     return app
 

@@ -29,6 +29,7 @@ from hub.settings import Settings, get_settings
 from hub.state import HubState
 from hub.store.database import create_hub_engine
 from hub.store.migrate import upgrade
+from hub.usage.service import family_usage
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -142,6 +143,7 @@ async def _run_workers(state: HubState) -> None:
         asyncio.create_task(state.worker.run()),
         asyncio.create_task(state.jobs.run()),
         asyncio.create_task(state.poller.run()),
+        asyncio.create_task(state.usage.run(state.committer)),
     ]
     await stop.wait()
     state.jobs.stop()
@@ -149,6 +151,7 @@ async def _run_workers(state: HubState) -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+    await state.usage.flush(state.committer)  # what deliveries counted since the last flush
     await state.inbound.aclose()
 
 
@@ -185,15 +188,27 @@ def clients_create(
             "--scopes", help=f"Repeat or comma-separate: {', '.join(sorted(ALL_SCOPES))}."
         ),
     ],
+    connection: Annotated[
+        str | None,
+        typer.Option(help="Bind the client to this connection: it posts and sees only its own."),
+    ] = None,
+    rate_limit: Annotated[
+        str | None,
+        typer.Option(help="Its own rate limit, e.g. 100/second (default: CROSSDOCK_RATE_LIMIT)."),
+    ] = None,
 ) -> None:
     """Create a client and print its key (once: only a hash is stored)."""
     wanted = [s.strip() for item in scopes for s in item.replace(",", " ").split() if s.strip()]
     try:
         with command_session(get_settings()) as session:
-            issued = ClientService().create(session, name=name, scopes=wanted)
+            issued = ClientService().create(
+                session, name=name, scopes=wanted, connection=connection, rate_limit=rate_limit
+            )
     except ProblemError as exc:
         raise fail(exc.detail) from None
     out().print(f"client {issued.client.name} ({issued.client.id}) scopes: {issued.client.scopes}")
+    if connection:
+        out().print(f"bound to connection {connection}")
     out().print("key (shown only now):")
     print(issued.key)
 
@@ -204,18 +219,63 @@ def clients_list(
 ) -> None:
     """List clients (never their keys)."""
     with command_session(get_settings()) as session:
+        service = ClientService()
         rows = [
             (
                 c.id,
                 c.name,
                 c.key_prefix + "…",
                 c.scopes,
+                service.view(session, c)["connection"] or "",
+                c.rate_limit or "default",
                 c.created_at.isoformat(timespec="seconds"),
                 c.revoked_at.isoformat(timespec="seconds") if c.revoked_at else "",
             )
-            for c in ClientService().list(session, include_revoked=all_)
+            for c in service.list(session, include_revoked=all_)
         ]
-    print_rows(("id", "name", "key", "scopes", "created", "revoked"), rows)
+    print_rows(
+        ("id", "name", "key", "scopes", "connection", "rate limit", "created", "revoked"), rows
+    )
+
+
+@clients_app.command("update")
+def clients_update(
+    name: Annotated[str, typer.Argument(help="Client name or id.")],
+    scopes: Annotated[
+        list[str] | None, typer.Option("--scopes", help="Replace the scopes (repeat or commas).")
+    ] = None,
+    connection: Annotated[
+        str | None, typer.Option(help="Bind the client to this connection.")
+    ] = None,
+    unbind: Annotated[bool, typer.Option("--unbind", help="Remove its binding.")] = False,
+    rate_limit: Annotated[
+        str | None, typer.Option(help="Its own rate limit, e.g. 100/second; 'default' resets.")
+    ] = None,
+) -> None:
+    """Change a client's scopes, binding or rate limit. Running hub processes apply it within
+    CROSSDOCK_AUTH_CACHE_SECONDS."""
+    if unbind and connection:
+        raise fail("give --connection or --unbind, not both")
+    wanted = (
+        [s.strip() for item in scopes for s in item.replace(",", " ").split() if s.strip()]
+        if scopes
+        else None
+    )
+    changes: dict[str, Any] = {}
+    if connection or unbind:
+        changes["connection"] = None if unbind else connection
+    if rate_limit:
+        changes["rate_limit"] = None if rate_limit == "default" else rate_limit
+    try:
+        with command_session(get_settings()) as session:
+            service = ClientService()
+            view = service.view(session, service.update(session, name, scopes=wanted, **changes))
+    except ProblemError as exc:
+        raise fail(exc.detail) from None
+    out().print(
+        f"client {view['name']} scopes: {' '.join(view['scopes'])}; "
+        f"connection: {view['connection'] or '-'}; rate limit: {view['rate_limit'] or 'default'}"
+    )
 
 
 @clients_app.command("revoke")
@@ -281,3 +341,45 @@ def contracts_validate(
         for v in result.violations:
             out().print(f"  {v.pointer or '/'}  [{v.rule}]  {v.message}", markup=False)
     raise typer.Exit(1 if failed else 0)
+
+
+@contracts_app.command("usage")
+def contracts_usage(
+    family: Annotated[str, typer.Argument(help="A contract family, e.g. reservation.")],
+    version: Annotated[str | None, typer.Option(help="Only this version, e.g. 1.0.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the API's answer.")] = False,
+) -> None:
+    """Who produces and consumes each version of a family, and when each was last seen."""
+    settings = get_settings()
+    known = _registry(settings).families.get(family)
+    if known is None:
+        raise fail(f"no contract family {family!r}")
+    if version is not None and version not in known.versions:
+        raise fail(f"{family} has no version {version!r}; versions: {', '.join(known.versions)}")
+    with command_session(settings) as session:
+        usage = family_usage(session, known, version)
+    if as_json:
+        print(orjson.dumps(usage, option=orjson.OPT_INDENT_2 | orjson.OPT_UTC_Z).decode())
+        return
+    rows: list[tuple[str, ...]] = []
+    for entry in usage["versions"]:
+        head = (entry["version"], entry["lifecycle"], str(entry["sunset"] or ""))
+        users = [("producer", u) for u in entry["producers"]]
+        users += [("consumer", u) for u in entry["consumers"]]
+        if not users:
+            rows.append((*head, "", "nobody seen", "", "", ""))
+        for role, used in users:
+            actor = used["actor"]
+            rows.append(
+                (
+                    *head,
+                    role,
+                    f"{actor['kind']} {actor['name'] or '(deleted)'}",
+                    actor["id"],
+                    used["last_seen"].isoformat(timespec="seconds"),
+                    str(used["count"]),
+                )
+            )
+    print_rows(
+        ("version", "lifecycle", "sunset", "role", "actor", "id", "last seen", "count"), rows
+    )

@@ -76,6 +76,14 @@ class Forbidden(ProblemError):
     title = "The API key lacks a required scope"
 
 
+class OutsideBinding(ProblemError):
+    """A client bound to one connection tried to act as another, or outside any connection."""
+
+    status = 403
+    slug = "outside-binding"
+    title = "The client is bound to a connection and may not act outside it"
+
+
 class NotFound(ProblemError):
     status = 404
     slug = "not-found"
@@ -126,10 +134,26 @@ class ContractViolation(ProblemError):
     title = "The message violates its contract"
 
 
+class ContractVersionSunset(ContractViolation):
+    """The message names a deprecated contract version past its sunset date; ``violations``
+    says which version to send instead."""
+
+    slug = "contract-version-sunset"
+    title = "The contract version has reached its sunset and is no longer accepted"
+
+
 class InvalidParameters(ProblemError):
     status = 422
     slug = "invalid-parameters"
     title = "Invalid request parameters"
+
+
+class RateLimited(ProblemError):
+    """The client sent more requests than its rate limit; ``Retry-After`` says when to resume."""
+
+    status = 429
+    slug = "rate-limited"
+    title = "Too many requests for this client's rate limit"
 
 
 class ServiceUnavailable(ProblemError):

@@ -40,14 +40,17 @@ _DESCRIPTIONS = {
     413: "The body exceeds the size limit.",
     415: "Unsupported content type.",
     422: "The request is well-formed but invalid; `violations` lists every problem.",
+    429: "The client's rate limit is used up; retry after `Retry-After` seconds.",
     503: "The hub cannot serve the request right now; retry after `Retry-After` seconds.",
 }
 
 
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """``responses=`` entries for the given status codes, all problem documents."""
+    """``responses=`` entries for the given status codes, all problem documents.
+
+    Every operation that takes a key (401) can also meet the caller's rate limit (429)."""
     result: dict[int | str, dict[str, Any]] = {}
-    for code in codes:
+    for code in (*codes, 429) if 401 in codes else codes:
         model = ContractViolationProblem if code == 422 else Problem
         result[code] = {
             "description": _DESCRIPTIONS[code],
@@ -56,6 +59,3 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
             },
         }
     return result
-
-
-AUTH_PROBLEMS = (401, 403)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from hub.clients.ratelimits import check_rate_limit
 
 
 def _default_database_url() -> str:
@@ -67,6 +70,39 @@ class Settings(BaseSettings):
         description="How often each process re-reads which connections poll, and how often.",
     )
     log_level: str = "info"
+    usage_flush_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="How often each process writes the contract usage it counted in memory "
+        "(who produced and consumed which version; `/v1/contracts/{family}/usage`).",
+    )
+    rate_limit: str = Field(
+        default="1000/second",
+        description="Requests per client, for clients without their own limit, in the notation "
+        "of the `limits` library (`1000/second`, `20000/minute`). Moving window, kept in "
+        "memory by each hub process.",
+    )
+    outbound_allowed_networks: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default_factory=list,
+        description="Networks connections may send to on top of the outbound address policy "
+        "of governance/hub.yaml, comma-separated (`127.0.0.1/32,::1/128`): a local test "
+        "endpoint, say.",
+    )
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _one_rate_limit(cls, value: str) -> str:
+        return check_rate_limit(value)
+
+    @field_validator("outbound_allowed_networks", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            # Commas, or a JSON array like the other list settings.
+            text = value.strip().removeprefix("[").removesuffix("]")
+            return [part.strip(" \"'") for part in text.split(",") if part.strip(" \"'")]
+        return value
 
 
 @lru_cache(maxsize=1)

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
+from hub.clients.ratelimits import ClientRateLimits
 from hub.clients.service import KeyVerifier
 from hub.connections.registry import ConnectorRegistry
 from hub.connections.secrets import SecretBox, secrets_key
@@ -20,6 +21,7 @@ from hub.deadletters.service import DeadLetterService, replay_chunk
 from hub.deliveries.policy import DeliveryPolicy, RetryPolicy
 from hub.deliveries.store import Outbox, backfill_chunk
 from hub.deliveries.worker import DeliveryWorker
+from hub.governance.policies import load_hub_policy
 from hub.inbound.polling import Poller
 from hub.inbound.service import InboundPipeline
 from hub.jobs.service import JobRunner
@@ -28,10 +30,12 @@ from hub.messages.service import Ingestor
 from hub.messages.store import MessageStore
 from hub.metrics import HubMetrics
 from hub.routes.service import RouteService
+from hub.routes.versions import VersionConverter
 from hub.settings import Settings
 from hub.store.committer import GroupCommitter
 from hub.store.database import create_hub_engine, make_sessionmaker, transaction
 from hub.store.migrate import upgrade
+from hub.usage.service import UsageRecorder
 
 
 @dataclass
@@ -57,6 +61,7 @@ class HubState:
     mappings: MappingRegistry
     inbound: InboundPipeline
     poller: Poller
+    usage: UsageRecorder
 
 
 def build_state(settings: Settings) -> HubState:
@@ -77,18 +82,25 @@ def build_state(settings: Settings) -> HubState:
     mappings = MappingRegistry.load(settings.mappings_path)
     connections = ConnectionService(connectors, box, policy.breaker_defaults, mappings)
     connections.state_of = partial(DatabaseState, committer=committer, read_sessions=read_sessions)
+    connections.outbound = load_hub_policy(settings.governance_path).outbound.allowing(
+        settings.outbound_allowed_networks
+    )
     metrics = HubMetrics(read_sessions)
     checker = MessageChecker(registry)
+    usage = UsageRecorder(registry, settings.usage_flush_seconds)
+    versions = VersionConverter(registry, mappings, checker)
     worker = DeliveryWorker(
         committer=committer,
         read_sessions=read_sessions,
         connections=connections,
         mappings=mappings,
+        versions=versions,
         policy=policy,
         metrics=metrics,
         concurrency=settings.worker_concurrency,
         lease_seconds=settings.lease_seconds,
         listen_url=_listen_url(engine),
+        usage=usage,
     )
     outbox.wake.append(worker.wake_from_any_thread())
     store = MessageStore(outbox)
@@ -98,6 +110,7 @@ def build_state(settings: Settings) -> HubState:
         connections=connections,
         committer=committer,
         store=store,
+        usage=usage,
     )
     job_runner = JobRunner(
         committer,
@@ -115,11 +128,16 @@ def build_state(settings: Settings) -> HubState:
         committer=committer,
         ingestor=Ingestor(checker, committer, store),
         outbox=outbox,
-        keys=KeyVerifier(sessions, read_sessions, settings.auth_cache_seconds),
+        keys=KeyVerifier(
+            sessions,
+            read_sessions,
+            settings.auth_cache_seconds,
+            rate_limits=ClientRateLimits(settings.rate_limit),
+        ),
         delivery_policy=policy,
         connectors=connectors,
         connections=connections,
-        routes=RouteService(RetryPolicy.from_defaults(policy.retry_defaults), mappings),
+        routes=RouteService(RetryPolicy.from_defaults(policy.retry_defaults), mappings, versions),
         metrics=metrics,
         worker=worker,
         deadletters=DeadLetterService(checker, inbound),
@@ -133,6 +151,7 @@ def build_state(settings: Settings) -> HubState:
             owner=worker.name,
             sync_seconds=settings.poll_sync_seconds,
         ),
+        usage=usage,
     )
 
 

@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from ipaddress import ip_network
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,9 @@ ADMIN_KEY = "cdk_test-admin-key-0123456789abcdefghijklmnopqrstuv"
 POSTGRES_URL = os.environ.get("CROSSDOCK_TEST_POSTGRES_URL", "").strip()
 
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
+LOOPBACK_NETWORKS = [ip_network("127.0.0.0/8"), ip_network("::1/128")]
+# The same allowance for hub processes the suite starts (serve, worker, CLI commands).
+LOOPBACK_ENV = {"CROSSDOCK_OUTBOUND_ALLOWED_NETWORKS": ",".join(map(str, LOOPBACK_NETWORKS))}
 
 
 @pytest.fixture(scope="session")
@@ -105,6 +109,9 @@ def hub_settings(database_url: str) -> Settings:
         governance_path=REPO / "governance",
         bootstrap_admin_key=ADMIN_KEY,
         sqlite_synchronous="NORMAL",
+        # Every fake peer of the suite listens on loopback, which governance/hub.yaml refuses;
+        # tests/access/ checks the refusal with a hub that does not allow it.
+        outbound_allowed_networks=LOOPBACK_NETWORKS,
     )
 
 

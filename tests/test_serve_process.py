@@ -11,7 +11,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.conftest import ADMIN_KEY, REPO
+from tests.conftest import ADMIN_KEY, LOOPBACK_ENV, REPO
 from tests.messages.test_ingest_api import a_valid_event
 from tests.servers import HubProcess
 
@@ -22,6 +22,7 @@ def _env(database_url: str, **extra: str) -> dict[str, str]:
         "CROSSDOCK_CONTRACTS_PATH": str(REPO / "contracts"),
         "CROSSDOCK_GOVERNANCE_PATH": str(REPO / "governance"),
         "CROSSDOCK_MAPPINGS_PATH": str(REPO / "mappings"),
+        **LOOPBACK_ENV,
         **extra,
     }
 

@@ -34,11 +34,13 @@ from connectors.sdk.inbound import (
     VerificationFailed,
     Verified,
 )
+from connectors.sdk.network import AddressGuard, OutboundAddressRefused
 from connectors.sdk.outbound import OutboundMessage, OutcomeKind, SendOutcome, parse_retry_after
 from connectors.sdk.state import ConnectorState, MemoryState, SequenceExhausted
 
 __all__ = [
     "CANONICAL",
+    "AddressGuard",
     "CheckResult",
     "Connector",
     "ConnectorConfig",
@@ -48,6 +50,7 @@ __all__ = [
     "MemoryState",
     "NativeRecord",
     "NotSupported",
+    "OutboundAddressRefused",
     "OutboundMessage",
     "OutcomeKind",
     "PollResult",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AnyUrl, BaseModel, ConfigDict, Field, SecretStr
 
 from connectors.sdk.inbound import (
     CheckResult,
@@ -19,7 +20,9 @@ from connectors.sdk.inbound import (
     VerificationFailed,
     Verified,
 )
+from connectors.sdk.network import AddressGuard, guarded_client
 from connectors.sdk.outbound import OutboundMessage, SendOutcome
+from connectors.sdk.redaction import scrub, scrub_exception
 from connectors.sdk.state import ConnectorState, MemoryState
 
 SystemKind = Literal["erp", "wms", "tms", "supplier", "ecommerce", "generic"]
@@ -79,8 +82,63 @@ class ConnectorConfig(BaseModel):
             if isinstance(value := getattr(self, name), SecretStr)
         }
 
+    def outbound_urls(self) -> list[str]:
+        """The URLs this config makes the connector send to, for the hub to check against
+        its outbound address policy when the connection is created or changed.
+
+        Default: every URL-typed field (``HttpUrl``, ``AnyUrl``). Override it when the
+        destination is built from other fields. The check when a request is actually made
+        does not depend on it: every connection of :attr:`Connector.http` is checked.
+        """
+        return [
+            str(value)
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), AnyUrl)
+        ]
+
 
 ConfigT = TypeVar("ConfigT", bound=ConnectorConfig)
+R = TypeVar("R")
+
+
+def _scrubbing(
+    method: Callable[..., Awaitable[R]], clean: Callable[[Any, R], R]
+) -> Callable[..., Awaitable[R]]:
+    """``method`` with the connection's secrets scrubbed from its result and its exceptions."""
+
+    @functools.wraps(method)
+    async def scrubbed(self: Connector[Any], *args: Any, **kwargs: Any) -> R:
+        try:
+            result = await method(self, *args, **kwargs)
+        except Exception as exc:
+            scrub_exception(exc, self.secret_values())
+            raise
+        return clean(self, result)
+
+    scrubbed.__scrubbed__ = True  # type: ignore[attr-defined]
+    return scrubbed
+
+
+def _clean_outcome(connector: Connector[Any], outcome: SendOutcome) -> SendOutcome:
+    return outcome.scrubbed(connector.secret_values())
+
+
+def _clean_check(connector: Connector[Any], result: CheckResult) -> CheckResult:
+    detail = scrub(result.detail, connector.secret_values())
+    if detail == result.detail:
+        return result
+    return CheckResult(ok=result.ok, detail=detail, latency_ms=result.latency_ms, info=result.info)
+
+
+def _same(_connector: Connector[Any], result: R) -> R:
+    return result
+
+
+_SCRUBBED_METHODS: dict[str, Callable[[Any, Any], Any]] = {
+    "send": _clean_outcome,
+    "check": _clean_check,
+    "poll": _same,
+}
 
 
 class Connector(ABC, Generic[ConfigT]):
@@ -95,7 +153,12 @@ class Connector(ABC, Generic[ConfigT]):
       them for each request pushed to ``POST /v1/connections/{id}/inbound``.
     - :meth:`poll` when ``manifest.polls``: one page of records after a cursor.
 
-    Keep secrets out of exceptions and log records; the hub logs exception messages.
+    Keep secrets out of exceptions and log records; the hub logs exception messages. As a
+    safety net, the values of the config's secret fields are scrubbed from what ``send``,
+    ``check`` and ``poll`` return or raise (see :mod:`connectors.sdk.redaction`).
+
+    Make every HTTP request through :attr:`http`: when the hub runs the connector, that
+    client only connects to addresses the hub's outbound address policy allows.
     """
 
     manifest: ClassVar[Manifest]
@@ -103,6 +166,15 @@ class Connector(ABC, Generic[ConfigT]):
     harness: ClassVar[str | None] = None
     """Where the conformance harness lives (``"package.module:Class"``), for
     ``crossdock connectors test SLUG``."""
+    address_guard: AddressGuard | None = None
+    """Set by the hub before first use: judges every address :attr:`http` connects to."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, clean in _SCRUBBED_METHODS.items():
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "__scrubbed__", False):
+                setattr(cls, name, _scrubbing(method, clean))
 
     def __init__(
         self, config: ConfigT, *, timeout: float = 10.0, state: ConnectorState | None = None
@@ -142,10 +214,23 @@ class Connector(ABC, Generic[ConfigT]):
 
     @property
     def http(self) -> httpx.AsyncClient:
-        """A pooled HTTP client for this connection, created on first use."""
+        """A pooled HTTP client for this connection, created on first use.
+
+        Under the hub, it refuses destinations the outbound address policy refuses, redirect
+        targets included (:class:`~connectors.sdk.network.OutboundAddressRefused`).
+        """
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+            self._http = guarded_client(self.address_guard, timeout=self.timeout)
         return self._http
+
+    def secret_values(self) -> tuple[str, ...]:
+        """The values of this connection's secrets (what must never be shown or logged)."""
+        # Asked after every send: computed once (a connector's config does not change).
+        values: tuple[str, ...] | None = self.__dict__.get("_secret_values")
+        if values is None:
+            values = tuple(self.config.secret_dict().values())
+            self.__dict__["_secret_values"] = values
+        return values
 
     @abstractmethod
     async def check(self) -> CheckResult:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any
 
 import httpx
+
+from connectors.sdk.network import OutboundAddressRefused
+from connectors.sdk.redaction import credentials_in, scrub, scrub_optional
 
 BODY_EXCERPT_BYTES = 2048
 _KEPT_HEADERS = ("content-type", "retry-after", "x-request-id", "location", "date")
@@ -67,28 +70,54 @@ class SendOutcome:
 
     @classmethod
     def from_response(cls, response: httpx.Response) -> SendOutcome:
-        """2xx is delivered; anything else an HTTP error with status, headers and a body excerpt."""
+        """2xx is delivered; anything else an HTTP error with status, headers and a body excerpt.
+
+        A peer that echoes what it was sent must not put our credentials into a dead letter:
+        the values of credential headers of the request (``Authorization``, ``X-…-Token``)
+        are scrubbed from the excerpt and the kept headers.
+        """
         headers = {k: v for k, v in response.headers.items() if k.lower() in _KEPT_HEADERS}
         if 200 <= response.status_code < 300:
             return cls(OutcomeKind.DELIVERED, status_code=response.status_code, headers=headers)
+        sent = _sent_credentials(response)
         return cls(
             OutcomeKind.HTTP_ERROR,
             status_code=response.status_code,
-            headers=headers,
-            body_excerpt=response.content[:BODY_EXCERPT_BYTES].decode("utf-8", "replace"),
+            headers={k: scrub(v, sent) for k, v in headers.items()},
+            body_excerpt=scrub(
+                response.content[:BODY_EXCERPT_BYTES].decode("utf-8", "replace"), sent
+            ),
             error=f"HTTP {response.status_code} {response.reason_phrase}".strip(),
             retry_after=parse_retry_after(response.headers.get("retry-after")),
         )
 
     @classmethod
     def from_exception(cls, exc: BaseException) -> SendOutcome:
-        """Transport failures: timeouts and connection errors (both worth retrying)."""
+        """Transport failures: timeouts and connection errors (both worth retrying).
+
+        A destination the hub's outbound address policy refuses is ``rejected`` instead:
+        nothing was sent, and trying again would be refused again.
+        """
+        if isinstance(exc, OutboundAddressRefused):
+            return cls(OutcomeKind.REJECTED, error=str(exc)[:500])
         kind = (
             OutcomeKind.TIMEOUT
             if isinstance(exc, httpx.TimeoutException)
             else OutcomeKind.CONNECTION_ERROR
         )
         return cls(kind, error=f"{type(exc).__name__}: {exc}"[:500])
+
+    def scrubbed(self, secrets: Iterable[str]) -> SendOutcome:
+        """This outcome with every secret value removed from its texts and headers."""
+        values = list(secrets)
+        if not values:
+            return self
+        return replace(
+            self,
+            headers={k: scrub(v, values) for k, v in self.headers.items()},
+            body_excerpt=scrub_optional(self.body_excerpt, values),
+            error=scrub_optional(self.error, values),
+        )
 
     @classmethod
     def mapping_error(cls, error: str) -> SendOutcome:
@@ -103,6 +132,14 @@ class SendOutcome:
     def conflict(cls, error: str, retry_after: float | None = None) -> SendOutcome:
         """A compare-and-set lost to a newer change: the hub tries again later, from scratch."""
         return cls(OutcomeKind.CONFLICT, error=error[:500], retry_after=retry_after)
+
+
+def _sent_credentials(response: httpx.Response) -> list[str]:
+    try:
+        request = response.request
+    except RuntimeError:  # a response built by hand, without its request
+        return []
+    return credentials_in(request.headers)
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

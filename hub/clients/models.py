@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.store.base import Base, UTCDateTime
@@ -22,6 +22,12 @@ class Client(Base):
     scopes: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A bound client acts only as, and sees only, this connection (docs/security.md).
+    connection_id: Mapped[str | None] = mapped_column(
+        ForeignKey("connections.id"), index=True, default=None
+    )
+    # Its own rate limit in the `limits` notation; None: the hub's default.
+    rate_limit: Mapped[str | None] = mapped_column(String(64), default=None)
 
     @property
     def scope_set(self) -> frozenset[str]:

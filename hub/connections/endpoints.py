@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
+import orjson
 from fastapi import APIRouter, Path, Query, Request, Response, Security
 from pydantic import BaseModel
 
 from hub.audit.service import Actor
+from hub.clients.bindings import sees_connection
 from hub.clients.scopes import Scope
 from hub.clients.security import require
-from hub.clients.service import Principal
+from hub.clients.service import ClientService, Principal
+from hub.connections.models import Connection
 from hub.connections.schemas import (
     CheckOut,
     ConnectionCreate,
@@ -18,6 +22,8 @@ from hub.connections.schemas import (
     ConnectionPage,
     ConnectionUpdate,
 )
+from hub.connections.service import ConnectionService
+from hub.errors import InUse, InvalidParameters, NotFound
 from hub.openapi import problems
 from hub.pagination import decode_cursor, encode_cursor
 from hub.state import hub_state
@@ -26,7 +32,8 @@ from hub.store.sessions import ReadSession, WriteSession
 router = APIRouter(tags=["connections"])
 
 Admin = Annotated[Principal, Security(require(Scope.ADMIN))]
-Ops = Annotated[Principal, Security(require(Scope.OPS))]
+# A client bound to a connection sees only that one (and the installed connectors).
+Ops = Annotated[Principal, Security(require(Scope.OPS, binding_aware=True))]
 ConnectionRef = Annotated[str, Path(max_length=128, description="Connection id or name.")]
 
 
@@ -43,6 +50,46 @@ class ConnectorList(BaseModel):
 
 def actor(principal: Principal) -> Actor:
     return Actor(principal.client_id, principal.name)
+
+
+def _visible(principal: Principal, connection: Connection, ref: str) -> Connection:
+    """404, exactly as for an unknown one, for a connection a bound client does not own."""
+    if not sees_connection(principal, connection.id):
+        raise NotFound(f"no connection {ref!r}")
+    return connection
+
+
+def _site(url: str) -> str:
+    """Scheme, host and port of a URL: enough to say what was refused, without any
+    credentials or tokens its user info or query may carry."""
+    parts = urlsplit(url)
+    host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+
+
+def _check_destinations(service: ConnectionService, connection: Connection) -> None:
+    """422 if the connection's URLs reach an address the outbound policy refuses."""
+    connector = service.connectors.get(connection.connector)
+    if service.outbound is None or connector is None:
+        return
+    values = {**orjson.loads(connection.config), **service.box.open(connection.secrets)}
+    config = connector.config_model.model_validate(values)
+    refused = [
+        (url, reason)
+        for url in config.outbound_urls()
+        if (reason := service.outbound.refusal_of_url(url)) is not None
+    ]
+    if refused:
+        violations = [
+            {"pointer": "/config", "rule": "outbound-address", "message": f"{_site(u)}: {r}"}
+            for u, r in refused
+        ]
+        raise InvalidParameters(
+            "the connection would send where the outbound address policy refuses: "
+            + "; ".join(v["message"] for v in violations)
+            + " (governance/hub.yaml `outbound`; see docs/security.md)",
+            extensions={"violations": violations},
+        )
 
 
 @router.get(
@@ -80,7 +127,9 @@ def create_connection(
     session: WriteSession,
 ) -> dict[str, Any]:
     service = hub_state(request).connections
-    return service.view(service.create(session, actor(principal), body))
+    connection = service.create(session, actor(principal), body)
+    _check_destinations(service, connection)
+    return service.view(connection)
 
 
 @router.get(
@@ -91,13 +140,18 @@ def create_connection(
 )
 def list_connections(
     request: Request,
-    _principal: Ops,
+    principal: Ops,
     session: ReadSession,
     after: Annotated[str | None, Query(description="A `next_cursor`.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     service = hub_state(request).connections
-    rows = service.list(session, decode_cursor(after) if after else None, limit)
+    position = decode_cursor(after) if after else None
+    if principal.connection_id is not None:
+        own = session.get(Connection, principal.connection_id)
+        shown = [own] if own is not None and (position is None or own.name > position) else []
+        return {"items": [service.view(c) for c in shown], "next_cursor": None}
+    rows = service.list(session, position, limit)
     return {
         "items": [service.view(c) for c in rows],
         "next_cursor": encode_cursor(rows[-1].name) if len(rows) == limit else None,
@@ -113,11 +167,11 @@ def list_connections(
 def get_connection(
     request: Request,
     connection: ConnectionRef,
-    _principal: Ops,
+    principal: Ops,
     session: ReadSession,
 ) -> dict[str, Any]:
     service = hub_state(request).connections
-    return service.view(service.get(session, connection))
+    return service.view(_visible(principal, service.get(session, connection), connection))
 
 
 @router.patch(
@@ -134,7 +188,10 @@ def update_connection(
     session: WriteSession,
 ) -> dict[str, Any]:
     service = hub_state(request).connections
-    return service.view(service.update(session, actor(principal), connection, body))
+    row = service.update(session, actor(principal), connection, body)
+    if body.config is not None:
+        _check_destinations(service, row)
+    return service.view(row)
 
 
 @router.delete(
@@ -149,7 +206,16 @@ def delete_connection(
     principal: Admin,
     session: WriteSession,
 ) -> Response:
-    hub_state(request).connections.delete(session, actor(principal), connection)
+    service = hub_state(request).connections
+    bound = ClientService().bound_to(session, service.get(session, connection).id)
+    if bound:
+        # Deleting would leave their keys bound to nothing; unbinding them silently would
+        # widen what they can reach. Either way a person should decide.
+        raise InUse(
+            f"connection {connection!r} has clients bound to it: {', '.join(bound)}; "
+            "revoke or rebind them first"
+        )
+    service.delete(session, actor(principal), connection)
     return Response(status_code=204)
 
 
@@ -164,11 +230,11 @@ def delete_connection(
 async def check_connection(
     request: Request,
     connection: ConnectionRef,
-    _principal: Ops,
+    principal: Ops,
 ) -> dict[str, Any]:
     state = hub_state(request)
     with state.read_sessions() as session:
-        row = state.connections.get(session, connection)
+        row = _visible(principal, state.connections.get(session, connection), connection)
         session.expunge(row)
     result = await state.connections.check(row)
     return {

@@ -21,6 +21,7 @@ from hub.connections.schemas import ConnectionCreate, ConnectionUpdate
 from hub.connections.secrets import SecretBox
 from hub.deliveries.policy import BreakerDefaults
 from hub.errors import AlreadyExists, InUse, InvalidParameters, NotFound
+from hub.governance.outbound import OutboundAddressPolicy
 from hub.mappings import MappingRegistry
 from hub.store.identifiers import new_id
 from hub.store.named import find, page_by_name
@@ -96,6 +97,8 @@ class ConnectionService:
     mappings: MappingRegistry
     # Builds each connector's durable state; set once the process's committer exists.
     state_of: Callable[[str], ConnectorState] = field(default=lambda _: MemoryState())
+    # Where connectors may connect (governance/hub.yaml); None only outside a hub process.
+    outbound: OutboundAddressPolicy | None = None
 
     def view(self, connection: Connection) -> dict[str, Any]:
         return view(connection, self.box, self.connectors.get(connection.connector))
@@ -293,6 +296,9 @@ class ConnectionService:
         connector = self._connector(connection.connector)
         values = {**orjson.loads(connection.config), **self.box.open(connection.secrets)}
         config = connector.config_model.model_validate(values)
-        return connector(
+        instance = connector(
             config, timeout=connection.timeout_seconds, state=self.state_of(connection.id)
         )
+        if self.outbound is not None:
+            instance.address_guard = self.outbound.refusal
+        return instance

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Security
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from hub.audit.service import record
+from hub.clients.bindings import sees_connection
 from hub.clients.scopes import Scope
 from hub.clients.security import require
 from hub.clients.service import Principal
@@ -27,6 +29,7 @@ from hub.deadletters.schemas import (
 from hub.deadletters.service import filtered, inbound_payload, view
 from hub.deliveries.schemas import attempt_view
 from hub.deliveries.wakeup import notify
+from hub.errors import NotFound, OutsideBinding
 from hub.jobs import service as jobs
 from hub.openapi import problems
 from hub.pagination import decode_cursor, encode_cursor
@@ -37,7 +40,8 @@ from hub.store.sessions import ReadSession, WriteSession
 
 router = APIRouter(prefix="/v1/deadletters", tags=["dead letters"])
 
-Ops = Annotated[Principal, Security(require(Scope.OPS))]
+# A client bound to a connection sees and acts on that connection's dead letters only.
+Ops = Annotated[Principal, Security(require(Scope.OPS, binding_aware=True))]
 LetterId = Annotated[str, Path(max_length=64)]
 
 
@@ -67,6 +71,25 @@ def filters(
 
 Filters = Annotated[DeadLetterFilter, Depends(filters)]
 
+F = TypeVar("F", bound=DeadLetterFilter)
+
+
+def _narrowed(principal: Principal, chosen: F) -> F | None:
+    """The filter limited to a bound client's connection; ``None`` if it asked for another
+    (whether that one exists or not: the answer must not tell)."""
+    if principal.connection_id is None:
+        return chosen
+    if chosen.connection not in (None, principal.connection_id, principal.connection):
+        return None
+    return chosen.model_copy(update={"connection": principal.connection_id})
+
+
+def _visible(request: Request, session: Session, principal: Principal, letter_id: str) -> None:
+    """404, exactly as for an unknown id, for a dead letter of another connection."""
+    letter = hub_state(request).deadletters.get(session, letter_id)
+    if not sees_connection(principal, letter.connection_id):
+        raise NotFound(f"no dead letter {letter_id!r}")
+
 
 @router.get(
     "",
@@ -76,14 +99,16 @@ Filters = Annotated[DeadLetterFilter, Depends(filters)]
 )
 def list_dead_letters(
     request: Request,
-    _principal: Ops,
+    principal: Ops,
     chosen: Filters,
     session: ReadSession,
     after: Annotated[str | None, Query(description="A `next_cursor`.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     service = hub_state(request).deadletters
-    rows = service.page(session, chosen, decode_cursor(after) if after else None, limit)
+    cursor = decode_cursor(after) if after else None
+    narrowed = _narrowed(principal, chosen)
+    rows = service.page(session, narrowed, cursor, limit) if narrowed is not None else []
     return {
         "items": [view(r) for r in rows],
         "next_cursor": encode_cursor(rows[-1].id) if len(rows) == limit else None,
@@ -97,9 +122,12 @@ def list_dead_letters(
     responses=problems(401, 403, 422),
 )
 def group_dead_letters(
-    request: Request, _principal: Ops, chosen: Filters, session: ReadSession
+    request: Request, principal: Ops, chosen: Filters, session: ReadSession
 ) -> dict[str, Any]:
-    return {"items": hub_state(request).deadletters.groups(session, chosen)}
+    narrowed = _narrowed(principal, chosen)
+    if narrowed is None:
+        return {"items": []}
+    return {"items": hub_state(request).deadletters.groups(session, narrowed)}
 
 
 @router.post(
@@ -113,6 +141,13 @@ def start_replay(
     request: Request, body: ReplayRequest, principal: Ops, session: WriteSession
 ) -> FastJSONResponse:
     state = hub_state(request)
+    narrowed = _narrowed(principal, body)
+    if narrowed is None:
+        raise OutsideBinding(
+            f"this client is bound to connection {principal.connection!r}: "
+            "it may replay only that connection's dead letters"
+        )
+    body = narrowed
     total = (
         session.scalar(select(func.count()).select_from(filtered(session, body).subquery())) or 0
     )
@@ -140,8 +175,13 @@ def start_replay(
     response_model=JobOut,
     responses=problems(401, 403, 404),
 )
-def get_replay(job_id: LetterId, _principal: Ops, session: ReadSession) -> dict[str, Any]:
-    return jobs.view(jobs.get(session, job_id, "replay"))
+def get_replay(job_id: LetterId, principal: Ops, session: ReadSession) -> dict[str, Any]:
+    job = jobs.view(jobs.get(session, job_id, "replay"))
+    if principal.connection_id is not None and (
+        job["params"].get("connection") != principal.connection_id
+    ):
+        raise NotFound(f"no replay job {job_id!r}")  # as if it did not exist
+    return job
 
 
 @router.get(
@@ -151,9 +191,10 @@ def get_replay(job_id: LetterId, _principal: Ops, session: ReadSession) -> dict[
     responses=problems(401, 403, 404),
 )
 def get_dead_letter(
-    request: Request, letter_id: LetterId, _principal: Ops, session: ReadSession
+    request: Request, letter_id: LetterId, principal: Ops, session: ReadSession
 ) -> dict[str, Any]:
     service = hub_state(request).deadletters
+    _visible(request, session, principal, letter_id)
     letter = service.get(session, letter_id)
     return {
         **view(letter),
@@ -176,6 +217,7 @@ def edit_dead_letter(
     principal: Ops,
     session: WriteSession,
 ) -> dict[str, Any]:
+    _visible(request, session, principal, letter_id)
     return view(
         hub_state(request).deadletters.edit(session, actor(principal), letter_id, body.data)
     )
@@ -191,6 +233,7 @@ def replay_dead_letter(
     request: Request, letter_id: LetterId, principal: Ops, session: WriteSession
 ) -> dict[str, Any]:
     state = hub_state(request)
+    _visible(request, session, principal, letter_id)
     letter = state.deadletters.replay(session, actor(principal), letter_id)
     notify(session, [state.worker.wake_from_any_thread()])
     return view(letter)
@@ -210,6 +253,7 @@ def discard_dead_letter(
     session: WriteSession,
 ) -> dict[str, Any]:
     state = hub_state(request)
+    _visible(request, session, principal, letter_id)
     letter = state.deadletters.discard(session, actor(principal), letter_id, body.reason)
     notify(session, [state.worker.wake_from_any_thread()])
     return view(letter)

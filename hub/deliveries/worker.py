@@ -36,8 +36,11 @@ from hub.deliveries.store import (
 from hub.deliveries.wakeup import NOTIFY_CHANNEL
 from hub.mappings import MappingError, MappingRegistry
 from hub.metrics import HubMetrics
+from hub.routes.versions import ConversionError, VersionConverter
 from hub.store.committer import GroupCommitter
 from hub.timestamps import utcnow
+from hub.usage.models import ActorKind, Role
+from hub.usage.service import UsageRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +70,7 @@ class DeliveryWorker:
         read_sessions: sessionmaker[Session],
         connections: ConnectionService,
         mappings: MappingRegistry,
+        versions: VersionConverter,
         policy: DeliveryPolicy,
         metrics: HubMetrics,
         concurrency: int = 64,
@@ -74,11 +78,13 @@ class DeliveryWorker:
         idle_seconds: float = 1.0,
         listen_url: str | None = None,
         name: str | None = None,
+        usage: UsageRecorder | None = None,
     ) -> None:
         self.committer = committer
         self.read_sessions = read_sessions
         self.connections = connections
         self.mappings = mappings
+        self.versions = versions
         self.policy = policy
         self.metrics = metrics
         self.concurrency = concurrency
@@ -86,6 +92,7 @@ class DeliveryWorker:
         self.idle_seconds = idle_seconds
         self.listen_url = listen_url
         self.name = name or worker_name()
+        self.usage = usage
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
@@ -285,11 +292,19 @@ class DeliveryWorker:
     async def _send(self, item: Claimed) -> SendOutcome:
         try:
             live = await self._connection(item.connection_id)
+            event = item.event
+            if item.contract_versions is not None:
+                # A pinned route gets other versions converted first: its own mapping, and
+                # its target, expect the pinned version.
+                try:
+                    event = self.versions.convert(event, item.contract_versions)
+                except ConversionError as exc:
+                    return SendOutcome.mapping_error(str(exc))
             payload = None
             if item.mapping is not None:
                 self.mappings.refresh_if_due()
                 try:
-                    payload = self.mappings.get(item.mapping).apply(item.event)
+                    payload = self.mappings.get(item.mapping).apply(event)
                 except (MappingError, KeyError) as exc:
                     detail = (
                         f"mapping {item.mapping!r} is missing"
@@ -302,9 +317,14 @@ class DeliveryWorker:
                 message_key=item.message_key,
                 attempt=item.attempt,
                 route=item.route_name,
-                event=item.event,
+                event=event,
                 payload=payload,
             )
+            if self.usage is not None:
+                # The version the target gets, after any conversion: what it consumes.
+                self.usage.record_dataschema(
+                    event.get("dataschema"), Role.CONSUMER, ActorKind.CONNECTION, item.connection_id
+                )
             async with live.slots:
                 return await asyncio.wait_for(live.connector.send(message), live.timeout)
         except TimeoutError as exc:

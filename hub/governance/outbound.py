@@ -6,15 +6,20 @@ private network (server-side request forgery). The policy refuses whole categori
 addresses (loopback, private, link-local, …) unless a network is listed as allowed, and
 always refuses the networks listed as refused.
 
-This module holds the policy's data, its schema and the decision for one address; the
-delivery engine applies it (resolving host names first) in a later change.
+This module holds the policy's data, its schema and the decision for one address. It is
+applied twice: every connection a connector's HTTP client makes is judged by the resolved
+address it connects to (``connectors.sdk.network``, redirects included), and a connection's
+URLs are judged when it is created or changed, so a refused one is a 422 at once.
 """
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork
 
@@ -147,3 +152,39 @@ class OutboundAddressPolicy(BaseModel):
             for index, allowed in enumerate(self.allowed_networks)
             if not any(_overlaps(allowed, network) for network in refused)
         ]
+
+    def allowing(self, networks: Iterable[Network]) -> OutboundAddressPolicy:
+        """This policy with ``networks`` also allowed (the ``CROSSDOCK_OUTBOUND_ALLOWED_NETWORKS``
+        setting: a local test endpoint, without editing the reviewed policy file)."""
+        extra = [n for n in networks if n not in self.allowed_networks]
+        if not extra:
+            return self
+        return self.model_copy(update={"allowed_networks": [*self.allowed_networks, *extra]})
+
+    def refusal(self, address: str) -> str | None:
+        """``None`` if ``address`` may be connected to, else why not: the SDK's
+        ``AddressGuard``, which the hub gives every connector it runs."""
+        decision = self.decide(address)
+        return None if decision.allowed else decision.reason
+
+    def refusal_of_url(self, url: str) -> str | None:
+        """Why ``url`` may not be sent to, judged by every address its host resolves to now.
+
+        A host that does not resolve is not refused here (it may resolve later); the check
+        at connect time judges it then.
+        """
+        parts = urlsplit(url)
+        host = parts.hostname
+        if not host:
+            return None
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, ValueError):
+            return None
+        for *_, sockaddr in infos:
+            address = str(sockaddr[0])
+            reason = self.refusal(address)
+            if reason is not None:
+                return reason if address == host else f"{host} resolves to {address}: {reason}"
+        return None

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.settings import Settings, get_settings
-from tests.conftest import ADMIN_KEY, REPO
+from tests.conftest import ADMIN_KEY, LOOPBACK_ENV, REPO
 from tests.inbound.test_external_connector import RECEIPT_MAPPING, create_acme
 from tests.servers import HubServer
 
@@ -35,6 +35,8 @@ def acme_settings(
     settings.worker_enabled = False  # the command line polls here, not the server
     for name in ("database_url", "contracts_path", "governance_path", "mappings_path"):
         monkeypatch.setenv(f"CROSSDOCK_{name.upper()}", str(getattr(settings, name)))
+    for variable, value in LOOPBACK_ENV.items():
+        monkeypatch.setenv(variable, value)
     get_settings.cache_clear()
     yield settings
     get_settings.cache_clear()

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.settings import Settings, get_settings
-from tests.conftest import ADMIN_KEY
+from tests.conftest import ADMIN_KEY, LOOPBACK_ENV
 from tests.deliveries.test_dead_letters import open_letters, wait_until
 from tests.deliveries.test_delivery_api import make_route, post_event
 from tests.messages.test_ingest_api import a_valid_event
@@ -130,6 +130,7 @@ def test_a_separate_worker_process_delivers(settings: Settings, tmp_path: Any) -
         "CROSSDOCK_DATABASE_URL": settings.database_url,
         "CROSSDOCK_CONTRACTS_PATH": str(settings.contracts_path),
         "CROSSDOCK_GOVERNANCE_PATH": str(settings.governance_path),
+        **LOOPBACK_ENV,
     }
     with Sink() as sink, HubServer(settings) as hub, hub.client(ADMIN_KEY) as client:
         make_route(client, sink)
