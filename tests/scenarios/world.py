@@ -11,6 +11,7 @@ connection      connector   the fake peer, speaking the system's real protocol
 ``atl-3pl``     x12         the Atlanta 3PL ATLANTA3PL's mailbox (940 out; 945 in)
 ``dal-3pl``     x12         the Dallas 3PL DALLAS3PL's mailbox (943 out; 944 in)
 ``odfl``        x12         the carrier ODFL's mailbox (214 in)
+``atl-receiving`` x12       the Atlanta DC's receiving (its WMS through the EDI gateway: 861 in)
 ``atl-wms``     csv         the Atlanta WMS's receipt exports (a folder of CSV files)
 ==============  ==========  ==================================================================
 
@@ -106,6 +107,51 @@ class Mailbox:
         return None
 
 
+def shop_order(
+    order_id: int,
+    lines: dict[str, int],
+    *,
+    updated_at: str,
+    cancelled_at: str | None = None,
+    name: str = "#1001",
+) -> dict[str, Any]:
+    """An order as a 2025-01 order webhook carries it (see ``connectors.shopify.testing``):
+    64-bit ids, prices as strings, no location per line; ``lines`` maps SKU → quantity."""
+    return {
+        "id": order_id,
+        "admin_graphql_api_id": f"gid://shopify/Order/{order_id}",
+        "cancel_reason": "customer" if cancelled_at else None,
+        "cancelled_at": cancelled_at,
+        "confirmed": True,
+        "created_at": "2026-11-24T09:00:00-05:00",
+        "currency": "USD",
+        "financial_status": "voided" if cancelled_at else "paid",
+        "fulfillment_status": None,
+        "location_id": None,
+        "name": name,
+        "note_attributes": [],
+        "source_name": "web",
+        "test": False,
+        "updated_at": updated_at,
+        "customer": {"id": SHOP_CUSTOMER},
+        "shipping_lines": [{"id": 4401234567890, "code": "Standard", "title": "Standard"}],
+        "line_items": [
+            {
+                "id": 13012345678901230 + number,
+                "current_quantity": 0 if cancelled_at else quantity,
+                "fulfillable_quantity": 0 if cancelled_at else quantity,
+                "name": sku,
+                "price": "49.90",
+                "quantity": quantity,
+                "requires_shipping": True,
+                "sku": sku,
+                "variant_id": 46012345678900 + number,
+            }
+            for number, (sku, quantity) in enumerate(lines.items(), start=1)
+        ],
+    }
+
+
 def read_interchange(path: Path) -> Interchange:
     """One written interchange, parsed back with the connector's own parser."""
     [(chunk, separators)] = list(split_interchanges(path.read_text()))
@@ -166,6 +212,10 @@ class World:
         self.root = root
         self.odoo = odoo
         self.network: Network = seed_network(odoo)
+        # The shop's customers order as one account in the ERP.
+        self.shop_customer = odoo.add_partner(
+            "Fine Foods online shop", ref=f"SHOPIFY-{SHOP_CUSTOMER}"
+        )
         self.dallas = odoo.add_warehouse("DAL", "Dallas distribution center")
         self.shop = shop
         self.api = hub.client(ADMIN_KEY)
@@ -173,6 +223,7 @@ class World:
         self.atlanta_3pl = self._mailbox("ATLANTA3PL")
         self.dallas_3pl = self._mailbox("DALLAS3PL")
         self.carrier = self._mailbox("ODFL")
+        self.atlanta_receiving = self._mailbox("ATLWMS")
         self.wms_inbox = root / "atl-wms" / "out"
         self.wms_inbox.mkdir(parents=True)
 
@@ -217,6 +268,8 @@ class World:
                 "login": LOGIN,
                 "password": PASSWORD,
                 "settle_seconds": 0,
+                # The distributor takes at most 10% more than an order line asks.
+                "receipt_tolerance_percent": 10,
             },
             poll_interval_seconds=1,
         )
@@ -235,6 +288,7 @@ class World:
         self.connect_partner("atl-3pl", self.atlanta_3pl)
         self.connect_partner("dal-3pl", self.dallas_3pl)
         self.connect_partner("odfl", self.carrier)
+        self.connect_partner("atl-receiving", self.atlanta_receiving)
         self.connect(
             "atl-wms",
             "csv",
