@@ -72,6 +72,22 @@ def _schema_violations(validator: Any, instance: Any, prefix: str) -> list[Viola
     ]
 
 
+MAX_LINES_RULE = "limits:max-lines"
+MAX_BYTES_RULE = "limits:max-message-bytes"
+
+
+def size_violation(contract: ContractVersion, size: int) -> Violation | None:
+    """A violation when a message of ``contract`` serialises to more than its limit."""
+    if contract.max_message_bytes is None or size <= contract.max_message_bytes:
+        return None
+    return Violation(
+        "",
+        MAX_BYTES_RULE,
+        f"the message is {size} bytes serialised; {contract.family} messages may be at most "
+        f"{contract.max_message_bytes} (governance/)",
+    )
+
+
 class MessageChecker:
     """Validates CloudEvents against the registry. Cheap to call: validators are compiled once."""
 
@@ -98,6 +114,20 @@ class MessageChecker:
                     violations.extend(
                         Violation(pointer, rule, message)
                         for pointer, rule, message in contract.rules.findings(event["type"], data)
+                    )
+                lines = data.get("lines")
+                if (
+                    contract.max_lines is not None
+                    and isinstance(lines, list)
+                    and len(lines) > contract.max_lines
+                ):
+                    violations.append(
+                        Violation(
+                            "/data/lines",
+                            MAX_LINES_RULE,
+                            f"{len(lines)} lines; {contract.family} messages may hold at most "
+                            f"{contract.max_lines} (governance/)",
+                        )
                     )
             else:
                 violations.extend(_schema_violations(contract.validator, data, "/data"))

@@ -18,7 +18,13 @@ import orjson
 
 from hub.contracts.lifecycle import Deprecation, deprecation_of
 from hub.contracts.semantics import ContractRules
-from hub.governance.policies import ContractPolicy, Lifecycle, load_contract_policies
+from hub.governance.policies import (
+    ContractPolicy,
+    HubLimits,
+    Lifecycle,
+    load_contract_policies,
+    load_hub_policy,
+)
 from hub.timestamps import utcnow
 
 DATASCHEMA_PREFIX = "urn:crossdock:contract:"
@@ -53,6 +59,9 @@ class ContractVersion:
     examples: tuple[Example, ...] = ()
     deprecation: Deprecation | None = field(default=None, compare=False)
     """Set when the version is deprecated: its sunset, successor and the headers' dates."""
+    max_message_bytes: int | None = None
+    """The family's limit, else the hub's (``governance/``); ``None``: no limit."""
+    max_lines: int | None = None
 
     @property
     def dataschema(self) -> str:
@@ -107,12 +116,20 @@ class ContractRegistry:
         if not contracts_path.is_dir():
             raise ContractLoadError(f"contracts folder {contracts_path} does not exist")
         policies = load_contract_policies(governance_path)
+        # A governance folder without hub.yaml (a test's, say) sets no hub-wide limits.
+        hub_limits = (
+            load_hub_policy(governance_path).limits
+            if (governance_path / "hub.yaml").is_file()
+            else None
+        )
         families: dict[str, ContractFamily] = {}
         for folder in sorted(p for p in contracts_path.iterdir() if p.is_dir()):
             policy = policies.get(folder.name)
             versions: dict[str, ContractVersion] = {}
             for schema_path in sorted(folder.glob("*.schema.json")):
-                version = _load_version(folder.name, schema_path, policy)
+                version = _with_limits(
+                    _load_version(folder.name, schema_path, policy), policy, hub_limits
+                )
                 versions[version.version] = version
             if versions:
                 ordered = dict(sorted(versions.items(), key=lambda kv: _version_key(kv[0])))
@@ -139,6 +156,25 @@ class ContractRegistry:
             if version is not None and version.deprecation is not None:
                 found[dataschema] = version.deprecation
         return list(found.values())
+
+
+def _with_limits(
+    version: ContractVersion, policy: ContractPolicy | None, hub: HubLimits | None
+) -> ContractVersion:
+    """``version`` with the message limits of its family's policy, else the hub's."""
+    family = policy.limits if policy is not None else None
+    return replace(
+        version,
+        max_message_bytes=_lowest(
+            family.max_message_bytes if family else None, hub.max_message_bytes if hub else None
+        ),
+        max_lines=_lowest(family.max_lines if family else None, hub.max_lines if hub else None),
+    )
+
+
+def _lowest(*limits: int | None) -> int | None:
+    given = [limit for limit in limits if limit is not None]
+    return min(given) if given else None
 
 
 def _with_deprecations(

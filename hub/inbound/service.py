@@ -32,7 +32,7 @@ from connectors.sdk import (
 )
 from hub.connections.models import Connection
 from hub.connections.service import ConnectionService
-from hub.contracts.checker import MessageChecker
+from hub.contracts.checker import MessageChecker, Violation, size_violation
 from hub.deadletters.models import DeadLetter
 from hub.deliveries.store import signature_of
 from hub.errors import NotFound, ProblemError
@@ -232,20 +232,25 @@ class InboundPipeline:
         except Unmappable as exc:
             return RecordOutcome(record, failure=Failure("mapping_failed", "no_mapping", str(exc)))
         result = self.checker.check(event)
-        if not result.ok or result.contract is None:
-            violations = [v.as_dict() for v in result.violations]
-            summary = "; ".join(f"{v['pointer'] or '/'}: {v['message']}" for v in violations[:3])
-            return RecordOutcome(
-                record,
-                failure=Failure(
-                    "contract_violation",
-                    "contract_violation",
-                    f"{len(violations)} violation(s): {summary}",
-                    message_type=event.get("type") if isinstance(event.get("type"), str) else None,
-                    violations=violations,
-                ),
-            )
-        return RecordOutcome(record, prepared=prepare(event, result.contract, None))
+        violations: tuple[Violation, ...] = result.violations
+        if result.ok and result.contract is not None:
+            prepared = prepare(event, result.contract, None)
+            too_big = size_violation(result.contract, prepared.size)
+            if too_big is None:
+                return RecordOutcome(record, prepared=prepared)
+            violations = (too_big,)
+        found = [v.as_dict() for v in violations]
+        summary = "; ".join(f"{v['pointer'] or '/'}: {v['message']}" for v in found[:3])
+        return RecordOutcome(
+            record,
+            failure=Failure(
+                "contract_violation",
+                "contract_violation",
+                f"{len(found)} violation(s): {summary}",
+                message_type=event.get("type") if isinstance(event.get("type"), str) else None,
+                violations=found,
+            ),
+        )
 
     def mapping_name(self, connection: Connection, kind: str) -> str | None:
         """The mapping for a record kind: the connection's choice, else the connector's."""

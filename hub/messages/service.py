@@ -16,7 +16,7 @@ import orjson
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from hub.contracts.checker import MessageChecker, Violation
+from hub.contracts.checker import MessageChecker, Violation, size_violation
 from hub.contracts.lifecycle import SUNSET_RULE
 from hub.errors import ContractVersionSunset, ContractViolation, IdempotencyConflict, NotFound
 from hub.messages.models import Message
@@ -49,7 +49,11 @@ def check(checker: MessageChecker, event: Any, client_id: str | None) -> Prepare
     result = checker.check(event)
     if not result.ok or result.contract is None:
         raise violation_problem(result.violations)
-    return prepare(event, result.contract, client_id)
+    prepared = prepare(event, result.contract, client_id)
+    too_big = size_violation(result.contract, prepared.size)
+    if too_big is not None:
+        raise violation_problem([too_big])
+    return prepared
 
 
 @dataclass

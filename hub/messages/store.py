@@ -42,6 +42,8 @@ class PreparedMessage:
     content_hash: str
     event: dict[str, Any]
     row: dict[str, Any]
+    size: int
+    """Bytes of the serialised event, for the contract's size limit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +77,7 @@ def prepare(
         "content_hash": content_hash,
         "client_id": client_id,
     }
-    return PreparedMessage(event["source"], event["id"], content_hash, event, row)
+    return PreparedMessage(event["source"], event["id"], content_hash, event, row, len(canonical))
 
 
 class MessageStore:
