@@ -39,6 +39,7 @@ from connectors.sdk import (
     VerificationFailed,
     Verified,
 )
+from connectors.sdk.redaction import is_credential_header
 
 _SIGNED_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 
@@ -52,7 +53,16 @@ class WebhookConfig(ConnectorConfig):
         description="Standard Webhooks secret (`whsec_` + base64) that signs outbound requests; "
         "the receiver verifies with it. Required with `url`.",
     )
-    headers: dict[str, str] = Field(default_factory=dict, description="Extra request headers.")
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra request headers; shown by the API like the rest of the config, so "
+        "never credentials (use `authorization`).",
+    )
+    authorization: SecretStr | None = Field(
+        default=None,
+        description="The `Authorization` header value the receiver wants (`Bearer …`, "
+        "`Basic …`), besides the signature; a secret.",
+    )
     verify_secret: SecretStr | None = Field(
         default=None,
         description="Standard Webhooks secret the peer signs inbound requests with; without "
@@ -72,6 +82,11 @@ class WebhookConfig(ConnectorConfig):
     def _outbound_needs_secret(self) -> WebhookConfig:
         if self.url is not None and self.signing_secret is None:
             raise ValueError("signing_secret is required when url is set")
+        if any(is_credential_header(name) for name in self.headers):
+            raise ValueError(
+                "headers are not secret and are shown by the API: put credentials in "
+                "`authorization` (a secret) instead"
+            )
         return self
 
 
@@ -129,6 +144,11 @@ class WebhookConnector(Connector[WebhookConfig]):
         now = datetime.now(UTC)
         headers = {
             **self.config.headers,
+            **(
+                {"authorization": self.config.authorization.get_secret_value()}
+                if self.config.authorization is not None
+                else {}
+            ),
             "content-type": content_type,
             "webhook-id": webhook_id,
             "webhook-timestamp": str(int(now.timestamp())),

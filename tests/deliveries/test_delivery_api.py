@@ -160,3 +160,50 @@ def test_a_2xx_write_is_committed_before_the_answer(hub: HubServer, engine: Engi
                 assert (
                     conn.scalar(select(Route.name).where(Route.id == route["id"])) == f"commit-{i}"
                 )
+
+
+def test_a_webhook_sends_its_authorization_secret_and_refuses_credentials_in_headers(
+    hub: HubServer,
+) -> None:
+    token = "Bearer wms-token-5f1c9a7e3b2d"
+    with Sink() as sink, hub.client(ADMIN_KEY) as client:
+        refused = client.post(
+            "/v1/connections",
+            json={
+                "name": "wms-in-clear",
+                "connector": "webhook",
+                "config": {
+                    "url": sink.url,
+                    "signing_secret": SECRET,
+                    "headers": {"Authorization": token},
+                },
+            },
+        )
+        assert refused.status_code == 422, refused.text
+        assert token not in refused.text
+        assert "authorization" in refused.json()["detail"]
+        created = client.post(
+            "/v1/connections",
+            json={
+                "name": "wms-conn",
+                "connector": "webhook",
+                "config": {
+                    "url": sink.url,
+                    "signing_secret": SECRET,
+                    "authorization": token,
+                    "headers": {"x-tenant": "eu-west"},
+                },
+            },
+        )
+        assert created.status_code == 201, created.text
+        assert "authorization" in created.json()["secrets_set"]
+        shown = client.get("/v1/connections/wms-conn").text
+        assert "wms-token" not in shown
+        route = client.post(
+            "/v1/routes", json={"name": "wms", "connection": "wms-conn", "types": ["*"]}
+        )
+        assert route.status_code == 201, route.text
+        post_event(client, a_valid_event("receipt", "evt-authorized"))
+        [received] = sink.wait_for(1)
+        assert received.headers["authorization"] == token
+        assert received.headers["x-tenant"] == "eu-west"
