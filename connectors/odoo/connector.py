@@ -2,8 +2,9 @@
 
 Polls purchase orders, stock reservations and backorders (see :mod:`connectors.odoo.polling`);
 books received quantities on purchase orders' incoming transfers (see
-:mod:`connectors.odoo.receipts`) and customer reservations as deliveries (see
-:mod:`connectors.odoo.deliveries`). Speaks ``POST /jsonrpc`` with ``common.login`` and
+:mod:`connectors.odoo.receipts`), customer reservations as deliveries (see
+:mod:`connectors.odoo.deliveries`) and a warehouse's shipments of them (see
+:mod:`connectors.odoo.shipments`). Speaks ``POST /jsonrpc`` with ``common.login`` and
 ``object.execute_kw`` (:mod:`connectors.odoo.rpc`), as any Odoo 17 or later answers it.
 
 How Odoo's failures reach the hub, when sending:
@@ -27,15 +28,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
-from pydantic import ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
+from connectors.odoo.booking import TransferRefused
 from connectors.odoo.config import OdooConfig
 from connectors.odoo.deliveries import DeliveryBooker, DeliveryPayload, DeliveryRefused, order_key
 from connectors.odoo.polling import STREAMS, Cursor, fingerprint, odoo_datetime, read_page
-from connectors.odoo.receipts import ReceiptBooker, ReceiptPayload, ReceiptRefused
+from connectors.odoo.receipts import ReceiptBooker, ReceiptPayload
 from connectors.odoo.records import RelatedRecords
 from connectors.odoo.rpc import (
     OdooClient,
@@ -44,6 +46,7 @@ from connectors.odoo.rpc import (
     OdooLoginRefused,
     OdooProtocolError,
 )
+from connectors.odoo.shipments import ShipmentBooker, ShipmentPayload
 from connectors.sdk import (
     CheckResult,
     Connector,
@@ -81,6 +84,11 @@ CONFLICT_FAULTS = (
     "ConcurrencyError",
 )
 
+DELIVERY_PAYLOAD: TypeAdapter[DeliveryPayload | ShipmentPayload] = TypeAdapter(
+    Annotated[DeliveryPayload | ShipmentPayload, Field(discriminator="action")]
+)
+"""A payload of kind ``odoo/delivery``: a reservation to deliver or cancel, or a shipment."""
+
 
 @dataclass(frozen=True)
 class Seen:
@@ -92,14 +100,20 @@ class Seen:
 
 
 class OdooConnector(Connector[OdooConfig]):
-    """Odoo: purchase orders, reservations and backorders out; receipts and reservations in."""
+    """Odoo: purchase orders, reservations and backorders out; receipts, reservations and
+    shipments in."""
 
     manifest = Manifest(
         slug="odoo",
         name="Odoo",
-        version="1.1.0",
+        version="1.2.0",
         kinds=("erp",),
-        sends=("receipt.received", "reservation.requested", "reservation.cancelled"),
+        sends=(
+            "receipt.received",
+            "reservation.requested",
+            "reservation.cancelled",
+            "transfer.shipped",
+        ),
         polls=True,
         mappings={
             "odoo/purchase.order": "odoo-purchase-order",
@@ -112,7 +126,8 @@ class OdooConnector(Connector[OdooConfig]):
         "backorder.updated, backorder.filled, backorder.cancelled); books receipt.received "
         "on the purchase order's receipt and validates it; books reservation.requested as a "
         "customer delivery, reserved as stock allows, and reservation.cancelled by "
-        "cancelling it.",
+        "cancelling it; books a warehouse's transfer.shipped of a reservation on its "
+        "delivery and validates it, the rest backordered.",
     )
     config_model = OdooConfig
     harness = "connectors.odoo.testing:OdooHarness"
@@ -124,6 +139,7 @@ class OdooConnector(Connector[OdooConfig]):
         self._client: OdooClient | None = None
         self._booker: ReceiptBooker | None = None
         self._deliveries: DeliveryBooker | None = None
+        self._shipments: ShipmentBooker | None = None
 
     @property
     def client(self) -> OdooClient:
@@ -142,6 +158,7 @@ class OdooConnector(Connector[OdooConfig]):
         self._client = None
         self._booker = None
         self._deliveries = None
+        self._shipments = None
         await super().aclose()
 
     # -- check ----------------------------------------------------------------------------
@@ -168,18 +185,18 @@ class OdooConnector(Connector[OdooConfig]):
 
     async def send(self, message: OutboundMessage) -> SendOutcome:
         """Book the route's payload in Odoo: a receipt (``odoo/receipt``, from the
-        ``odoo-receipt`` mapping) or a reservation (``odoo/delivery``, from ``odoo-delivery``:
-        the payloads with an ``action``)."""
+        ``odoo-receipt`` mapping), or a reservation or its shipment (``odoo/delivery``, from
+        ``odoo-delivery`` and ``odoo-shipment``: the payloads with an ``action``)."""
         if message.payload is None:
             return SendOutcome.mapping_error(
                 "the odoo connector needs the route to map messages to its payload "
-                "(mapping odoo-receipt or odoo-delivery)"
+                "(mapping odoo-receipt, odoo-delivery or odoo-shipment)"
             )
         delivery = isinstance(message.payload, dict) and "action" in message.payload
         try:
             if delivery:
-                payload: ReceiptPayload | DeliveryPayload = DeliveryPayload.model_validate(
-                    message.payload
+                payload: ReceiptPayload | DeliveryPayload | ShipmentPayload = (
+                    DELIVERY_PAYLOAD.validate_python(message.payload)
                 )
             else:
                 payload = ReceiptPayload.model_validate(message.payload)
@@ -189,6 +206,8 @@ class OdooConnector(Connector[OdooConfig]):
         try:
             if isinstance(payload, DeliveryPayload):
                 await self._delivery_booker().book(payload)
+            elif isinstance(payload, ShipmentPayload):
+                await self._shipment_booker().book(payload, message.message_key)
             else:
                 await self._receipt_booker().book(payload, message.message_key)
         except httpx.HTTPError as exc:
@@ -202,7 +221,7 @@ class OdooConnector(Connector[OdooConfig]):
                 body_excerpt=exc.response.text[:2048],
                 error=f"{exc}: treated as a bad gateway",
             )
-        except (OdooLoginRefused, ReceiptRefused, DeliveryRefused) as exc:
+        except (OdooLoginRefused, TransferRefused, DeliveryRefused) as exc:
             return SendOutcome.rejected(str(exc))
         except OdooFault as fault:
             return outcome_of_fault(fault)
@@ -223,6 +242,12 @@ class OdooConnector(Connector[OdooConfig]):
         if self._deliveries is None:
             self._deliveries = DeliveryBooker(self.client, self.state)
         return self._deliveries
+
+    def _shipment_booker(self) -> ShipmentBooker:
+        if self._shipments is None:
+            # With the reservations' booker: its notes and its per-order locks.
+            self._shipments = ShipmentBooker(self.client, self.state, self._delivery_booker())
+        return self._shipments
 
     # -- poll -----------------------------------------------------------------------------
 

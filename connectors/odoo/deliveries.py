@@ -20,7 +20,9 @@ a retried or repeated request finds the delivery it created and changes nothing 
 already right, so none is created twice. The connector notes the reservation in its state
 (``order:<order_ref>``): polls use it to report the reservation under the ``reservation_id``
 the hub asked for, and a cancelled reservation stays cancelled (a later request for it
-changes nothing).
+changes nothing). It notes the other way too (``reservation:<reservation_id>``: the order
+and the customer), for a warehouse's shipment, which names the reservation alone
+(:mod:`connectors.odoo.shipments`).
 """
 
 from __future__ import annotations
@@ -99,9 +101,23 @@ class Product:
     uom: int
 
 
+@dataclass(frozen=True)
+class BookedOrder:
+    """The order this connection booked a reservation as, and the customer who ordered."""
+
+    order_ref: str
+    customer_ref: str
+
+
 def order_key(order_ref: str) -> str | None:
     """The state key noting the reservation of an order, if the order's name fits in one."""
     key = f"order:{order_ref}"
+    return key if len(key) <= MAX_KEY_LENGTH else None
+
+
+def reservation_key(reservation_id: str) -> str | None:
+    """The state key noting the order a reservation was booked as, if the id fits in one."""
+    key = f"reservation:{reservation_id}"
     return key if len(key) <= MAX_KEY_LENGTH else None
 
 
@@ -113,12 +129,16 @@ class DeliveryBooker:
         self._state = state
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
+    def lock(self, order_ref: str) -> asyncio.Lock:
+        """The lock that books one order's messages one at a time in this process."""
+        lock = self._locks.get(order_ref)
+        if lock is None:
+            lock = self._locks[order_ref] = asyncio.Lock()
+        return lock
+
     async def book(self, payload: DeliveryPayload) -> str:
         """Deliver or cancel; say what was done. Raises :class:`DeliveryRefused` and RPC errors."""
-        lock = self._locks.get(payload.order_ref)
-        if lock is None:
-            lock = self._locks[payload.order_ref] = asyncio.Lock()
-        async with lock:
+        async with self.lock(payload.order_ref):
             if payload.action == "cancel":
                 return await self._cancel(payload)
             return await self._deliver(payload)
@@ -130,7 +150,7 @@ class DeliveryBooker:
         if note.get("reservation_id") == payload.reservation_id and note.get("cancelled"):
             return f"reservation {payload.reservation_id} is cancelled: nothing to deliver"
         assert payload.customer_ref is not None  # the payload's validator saw to it
-        customer = await self._customer(payload.customer_ref)
+        customer = await self.customer(payload.customer_ref)
         asked: dict[str, dict[str, Decimal]] = {}
         for line in payload.lines:
             per_sku = asked.setdefault(line.warehouse, {})
@@ -299,7 +319,7 @@ class DeliveryBooker:
             ("state", "not in", list(CLOSED)),
         ]
         if payload.customer_ref:
-            customer = await self._customer(payload.customer_ref)
+            customer = await self.customer(payload.customer_ref)
             domain.append(("partner_id.commercial_partner_id", "=", customer.commercial))
         rows = await self._client.search_read("stock.picking", domain, ["name"], order="id asc")
         if rows:
@@ -318,12 +338,32 @@ class DeliveryBooker:
 
     async def _remember(self, payload: DeliveryPayload, *, cancelled: bool) -> None:
         key = order_key(payload.order_ref)
-        if key is not None:
+        if key is None:
+            return
+        await self._state.put(
+            key, {"reservation_id": payload.reservation_id, "cancelled": cancelled}
+        )
+        # The other way round, for what comes back under the reservation's id alone (a
+        # warehouse's shipment of it: see connectors.odoo.shipments).
+        back = reservation_key(payload.reservation_id)
+        if back is not None and payload.customer_ref:
             await self._state.put(
-                key, {"reservation_id": payload.reservation_id, "cancelled": cancelled}
+                back, {"order_ref": payload.order_ref, "customer_ref": payload.customer_ref}
             )
 
-    async def _customer(self, ref: str) -> Customer:
+    async def booked_order(self, reservation_id: str) -> BookedOrder | None:
+        """The order this connection booked ``reservation_id`` as, if it did."""
+        key = reservation_key(reservation_id)
+        note = await self._state.get(key) if key else None
+        if not isinstance(note, dict):
+            return None
+        order, customer = note.get("order_ref"), note.get("customer_ref")
+        if isinstance(order, str) and isinstance(customer, str):
+            return BookedOrder(order, customer)
+        return None
+
+    async def customer(self, ref: str) -> Customer:
+        """The Odoo customer whose Reference is ``ref``; :class:`DeliveryRefused` if none."""
         rows = await self._client.search_read(
             "res.partner", [("ref", "=", ref)], ["name", "commercial_partner_id"], order="id asc"
         )

@@ -10,7 +10,8 @@ and implements exactly what the connector uses:
   an empty field as ``false``, datetimes in UTC to the second, ``display_name`` on request,
   as Odoo answers them);
 - ``write`` of ``quantity``, ``picked`` and ``product_uom_qty`` on ``stock.move`` (a demand
-  lowered below what is reserved unreserves the move, as Odoo does), and of ``move_ids``
+  lowered below what is reserved unreserves the move, as Odoo does; a quantity written is
+  what an open move holds, its state following), and of ``move_ids``
   (``(0, 0, values)`` commands: a move added to a confirmed transfer is confirmed) on
   ``stock.picking``;
 - ``stock.picking.create`` with its moves as ``(0, 0, values)`` commands: the id for a dict,
@@ -916,9 +917,13 @@ class FakeOdoo:
                     for k, v in values.items()
                 }
             )
-            if "product_uom_qty" in values and row["state"] in OPEN_MOVE_STATES:
-                # As Odoo: a demand lowered below what is reserved unreserves the move.
-                if row["quantity"] > row["product_uom_qty"]:
+            if row["state"] in OPEN_MOVE_STATES and (
+                "product_uom_qty" in values or "quantity" in values
+            ):
+                # As Odoo: a demand lowered below what is reserved unreserves the move; a
+                # quantity set is what the move holds (Odoo 17's _set_quantity reserves or
+                # unreserves to it), and its state follows.
+                if "product_uom_qty" in values and row["quantity"] > row["product_uom_qty"]:
                     row["quantity"] = 0.0
                 row["state"] = _move_state(row["product_uom_qty"], row["quantity"])
                 self._recompute_picking(row["picking_id"])

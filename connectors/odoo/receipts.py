@@ -19,7 +19,8 @@ A receipt must never be booked twice. Before validating, the connector notes the
 in its state (``receipt:<message key>``); a retry after a lost answer finds the note,
 sees the transfer already ``done`` and reports success instead of booking the quantities
 again on the backorder. The note stays, so a backfill of the same message does not book
-it again either.
+it again either. Steps 3 and 4 and the note are :mod:`connectors.odoo.booking`'s, the one
+way this connector books and validates a transfer (shipments use it too).
 """
 
 from __future__ import annotations
@@ -31,6 +32,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from connectors.odoo.booking import (
+    TransferBooking,
+    TransferRefused,
+    odoo_decimal,
+    product_id,
+    quantity_text,
+    spread,
+)
 from connectors.odoo.rpc import OdooClient
 from connectors.sdk import ConnectorState
 
@@ -60,7 +69,7 @@ class ReceiptPayload(BaseModel):
     lines: list[ReceiptLine] = Field(min_length=1)
 
 
-class ReceiptRefused(Exception):
+class ReceiptRefused(TransferRefused):
     """Odoo holds nothing this receipt can be booked on: a permanent failure."""
 
 
@@ -91,51 +100,18 @@ class ReceiptBooker:
             return await self._book(receipt, message_key)
 
     async def _book(self, receipt: ReceiptPayload, message_key: str) -> str:
-        note_key = f"receipt:{message_key}"
-        note = await self._state.get(note_key)
-        if isinstance(note, dict) and note.get("phase") == "done":
-            return f"already booked on {note.get('name')}"
-        picking = await self._noted_picking(note)
-        if picking is not None and picking["state"] == "done":
-            await self._state.put(note_key, {**note, "phase": "done"})
-            return f"already booked on {picking['name']}"
-        if picking is None:
-            picking = await self._open_picking(receipt)
+        booking = TransferBooking(self._client, self._state, f"receipt:{message_key}")
+        recalled = await booking.recall()
+        if recalled.booked is not None:
+            return f"already booked on {recalled.booked}"
+        if recalled.validated is not None:
+            await booking.finish()
+            return f"already booked on {recalled.validated['name']}"
+        picking = recalled.open or await self._open_picking(receipt)
         quantities = await self._quantities(receipt, picking)
-        by_quantity: dict[Decimal, list[int]] = {}
-        for move_id, quantity in quantities.items():
-            by_quantity.setdefault(quantity, []).append(move_id)
-        for quantity, move_ids in by_quantity.items():
-            await self._client.execute(
-                "stock.move", "write", [move_ids, {"quantity": float(quantity), "picked": True}]
-            )
-        note = {"picking": picking["id"], "name": picking["name"], "phase": "validating"}
-        await self._state.put(note_key, note)
-        context: dict[str, Any] = {"skip_backorder": True}
-        if not self._backorders:
-            context["picking_ids_not_to_backorder"] = [picking["id"]]
-        answer = await self._client.execute(
-            "stock.picking", "button_validate", [[picking["id"]]], context=context
-        )
-        if isinstance(answer, dict):
-            # An action: Odoo wants a person to answer a wizard (lots, expiry dates, …).
-            wizard = answer.get("res_model") or answer.get("name") or "a wizard"
-            raise ReceiptRefused(
-                f"Odoo asks for {wizard} before {picking['name']} can be validated"
-            )
-        await self._state.put(note_key, {**note, "phase": "done"})
+        await booking.validate(picking, quantities, backorder=self._backorders)
+        await booking.finish()
         return f"booked on {picking['name']}"
-
-    async def _noted_picking(self, note: Any) -> dict[str, Any] | None:
-        """The transfer a former attempt was validating, if it still exists and is not cancelled."""
-        if not isinstance(note, dict) or not isinstance(note.get("picking"), int):
-            return None
-        rows = await self._client.search_read(
-            "stock.picking", [("id", "=", note["picking"])], ["name", "state"]
-        )
-        if not rows or rows[0]["state"] == "cancel":
-            return None
-        return rows[0]
 
     async def _open_picking(self, receipt: ReceiptPayload) -> dict[str, Any]:
         domain: list[Any] = [
@@ -184,9 +160,7 @@ class ReceiptBooker:
             raise ReceiptRefused("; ".join(problems))
         moves_of: dict[str, list[dict[str, Any]]] = {}
         for move in moves:
-            product = move.get("product_id")
-            product_id = product[0] if isinstance(product, list) else product
-            sku = sku_of.get(product_id)
+            sku = sku_of.get(product_id(move) or 0)
             if sku is not None:
                 moves_of.setdefault(sku, []).append(move)
         absent = sorted(set(wanted) - set(moves_of))
@@ -196,13 +170,9 @@ class ReceiptBooker:
                 f"{', '.join(absent)}"
             )
         quantities = {move["id"]: Decimal(0) for move in moves}
-        for sku, remaining in wanted.items():
-            sku_moves = moves_of[sku]
-            for move in sku_moves[:-1]:
-                share = min(remaining, _decimal(move["product_uom_qty"]))
-                quantities[move["id"]] = share
-                remaining -= share
-            quantities[sku_moves[-1]["id"]] = remaining  # the rest, over-receipt included
+        for sku, received in wanted.items():
+            # Each move takes what it expects; the last one the rest, over-receipt included.
+            quantities.update(spread(moves_of[sku], received, "product_uom_qty"))
         return quantities
 
     async def _order_problems(
@@ -227,8 +197,8 @@ class ReceiptBooker:
             product = line.get("product_id")
             sku = sku_of.get(product[0]) if isinstance(product, list) and product else None
             if sku is not None:
-                ordered[sku] = ordered.get(sku, Decimal(0)) + _decimal(line["product_qty"])
-                received[sku] = received.get(sku, Decimal(0)) + _decimal(line["qty_received"])
+                ordered[sku] = ordered.get(sku, Decimal(0)) + odoo_decimal(line["product_qty"])
+                received[sku] = received.get(sku, Decimal(0)) + odoo_decimal(line["qty_received"])
         known = set(sku_of.values())
         problems = []
         for sku, quantity in wanted.items():
@@ -244,10 +214,11 @@ class ReceiptBooker:
             total = received[sku] + quantity
             if total > limit:
                 problems.append(
-                    f"{where}: {_text(quantity)} received now + {_text(received[sku])} "
-                    f"before = {_text(total)}, over the receiving tolerance of PO "
-                    f"{receipt.po_number}: at most {_text(limit)} (ordered "
-                    f"{_text(ordered[sku])} + {_text(self._tolerance)}%)"
+                    f"{where}: {quantity_text(quantity)} received now + "
+                    f"{quantity_text(received[sku])} before = {quantity_text(total)}, "
+                    f"over the receiving tolerance of PO {receipt.po_number}: at most "
+                    f"{quantity_text(limit)} (ordered {quantity_text(ordered[sku])} + "
+                    f"{quantity_text(self._tolerance)}%)"
                 )
         return problems
 
@@ -259,13 +230,3 @@ def _receipt_lines(receipt: ReceiptPayload, sku: str) -> str:
         return f"the receipt's {sku}"
     label = "receipt line" if len(numbers) == 1 else "receipt lines"
     return f"{label} {', '.join(numbers)} ({sku})"
-
-
-def _text(value: Decimal) -> str:
-    """A decimal as people write it: no exponent, no trailing zeros."""
-    return format(value.normalize(), "f")
-
-
-def _decimal(value: Any) -> Decimal:
-    """An Odoo float as the decimal it was rounded to (its shortest text)."""
-    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)

@@ -2,7 +2,8 @@
 
 :func:`seed_network` gives a fake Odoo a small distribution network (a warehouse, a
 supplier, a customer, products) that tests and end-to-end scenarios build on;
-:func:`receipt_event` and :func:`reservation_event` are canonical messages to route to it.
+:func:`receipt_event`, :func:`reservation_event` and :func:`shipment_event` are canonical
+messages to route to it.
 
 What a test does in the fake Odoo, as the people and jobs around a real one would:
 
@@ -119,6 +120,49 @@ def reservation_event(
                 }
                 for number, (sku, quantity) in enumerate(lines.items(), start=1)
             ],
+        },
+    }
+
+
+def shipment_event(
+    reservation_id: str,
+    shipped: dict[str, float | None],
+    *,
+    requested: dict[str, float] | None = None,
+    warehouse: str = "ATL",
+    number: int = 1,
+) -> dict[str, Any]:
+    """A canonical ``transfer.shipped`` of a reservation, as a 3PL's 945 becomes one:
+    ``shipped`` maps SKU → quantity shipped (``None``: nothing shipped); ``requested`` the
+    quantities the 940 asked for (default: what shipped, or 1); ``number`` tells the
+    warehouse's shipments apart."""
+    asked = requested or {}
+    lines: list[dict[str, Any]] = []
+    for line_no, (sku, quantity) in enumerate(shipped.items(), start=1):
+        line: dict[str, Any] = {
+            "line_no": line_no,
+            "item": {"sku": sku},
+            "requested_qty": asked.get(sku, quantity or 1),
+            "uom": "EA",
+        }
+        if quantity:
+            line["shipped_qty"] = quantity
+        lines.append(line)
+    return {
+        "specversion": "1.0",
+        "id": f"x12/945:ATLANTA3PL:{number:09d}:{number}:0001",
+        "source": "/connections/atl-3pl",
+        "type": "transfer.shipped",
+        "dataschema": "urn:crossdock:contract:transfer:1.0",
+        "subject": reservation_id,
+        "time": "2026-11-24T16:31:00Z",
+        "datacontenttype": "application/json",
+        "data": {
+            "transfer_id": reservation_id,
+            "from_location": {"code": warehouse},
+            "to_location": {"code": "CUST-US-00871"},
+            "status": "shipped",
+            "lines": lines,
         },
     }
 
@@ -259,4 +303,5 @@ __all__ = [
     "receipt_event",
     "reservation_event",
     "seed_network",
+    "shipment_event",
 ]

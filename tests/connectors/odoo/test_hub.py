@@ -1,6 +1,7 @@
 """The odoo connector driven through a real hub: polled purchase orders, reservations and
 backorders become canonical messages; routed receipts are booked and validated in Odoo,
-routed reservations become deliveries, reserved, backordered, filled or cancelled.
+routed reservations become deliveries, reserved, backordered, filled or cancelled, and a
+warehouse's shipments of them are booked on them.
 
 The hub reads this connector's mappings only (a copy of ``mappings/odoo``, with the hub's
 contract version mappings), so the test stands on the files it ships.
@@ -28,6 +29,7 @@ from connectors.odoo.testing import (
     receipt_event,
     reservation_event,
     seed_network,
+    shipment_event,
 )
 from tests.conftest import ADMIN_KEY, REPO, hub_settings
 from tests.servers import HubServer
@@ -442,3 +444,78 @@ def test_what_odoo_cannot_book_is_a_dead_letter_that_says_why(
         [picking] = odoo.pickings("P00400")
         assert picking["state"] == "assigned"
         assert odoo.pickings("1002") == []
+
+
+def test_a_3pl_short_shipment_is_booked_and_its_rest_backordered_until_cancelled(
+    hub: HubServer, odoo: FakeOdoo, network: Network
+) -> None:
+    gloves = network.product("NTR-GLV-L-CS10")
+    odoo.set_stock(gloves, network.warehouse, 10)
+    with hub.client(ADMIN_KEY) as client:
+        connect(client, odoo)
+        route_everything(client)
+        route = client.post(
+            "/v1/routes",
+            json={
+                "name": "shipments-to-odoo",
+                "connection": "odoo-erp",
+                "types": ["transfer.shipped"],
+                "mapping": "odoo-shipment",
+            },
+        )
+        assert route.status_code == 201, route.text
+        order = reservation_event("1001", {"NTR-GLV-L-CS10": 10}, reservation_id=SHOP_RESERVATION)
+        delivered(client, post(client, order))
+        [confirmed] = wait_for(lambda: messages(client, "reservation.confirmed"))
+        assert confirmed["event"]["data"]["status"] == "confirmed"
+
+        # The 3PL's 945: 8 of the 10 shipped, 2 short. Odoo books 8 and backorders 2.
+        shipment = shipment_event(
+            SHOP_RESERVATION, {"NTR-GLV-L-CS10": 8}, requested={"NTR-GLV-L-CS10": 10}
+        )
+        delivered(client, post(client, shipment))
+        shipped, rest = odoo.pickings("1001", "outgoing")
+        assert shipped["state"] == "done"
+        assert [m["quantity"] for m in odoo.rows("stock.move", picking_id=shipped["id"])] == [8]
+        [created] = wait_for(lambda: messages(client, "backorder.created"))
+        data = created["event"]["data"]
+        assert created["event"]["subject"] == rest["name"]
+        assert (data["order_ref"], data["status"], data["open_qty"], data["filled_qty"]) == (
+            "1001",
+            "open",
+            2,
+            0,
+        )
+        assert data["extensions"]["reservation_id"] == SHOP_RESERVATION
+
+        # The same 945 read again is the same message: stored once, booked once.
+        again = client.post(
+            "/v1/messages",
+            content=orjson.dumps(shipment),
+            headers={"content-type": "application/json"},
+        )
+        assert (again.status_code, again.json()["duplicate"]) == (200, True)
+
+        # The customer cancels; a late 945 for the 2 finds the backorder cancelled.
+        cancelled = reservation_event(
+            "1001", {"NTR-GLV-L-CS10": 10}, event="cancelled", reservation_id=SHOP_RESERVATION
+        )
+        delivered(client, post(client, cancelled))
+        [gone] = wait_for(lambda: messages(client, "backorder.cancelled"))
+        assert gone["event"]["data"]["backorder_id"] == rest["name"]
+        late = shipment_event(SHOP_RESERVATION, {"NTR-GLV-L-CS10": 2}, number=2)
+        late_key = post(client, late)
+        [letter] = wait_for(
+            lambda: client.get("/v1/deadletters", params={"direction": "outbound"}).json()["items"]
+        )
+        assert (letter["message_key"], letter["reason"]) == (late_key, "permanent")
+        assert letter["error"] == (
+            f"the delivery of reservation {SHOP_RESERVATION} at warehouse ATL still to ship is "
+            f"cancelled in Odoo ({rest['name']}): the shipment cannot be booked"
+        )
+
+        time.sleep(2.5)  # more polls: the 2 the 3PL lacked were never held, nor released again
+        assert len(messages(client, "reservation.confirmed")) == 1
+        assert messages(client, "backorder.filled") == []
+        assert len(messages(client, "backorder.created")) == 1
+        assert odoo.calls.count(("stock.picking", "button_validate")) == 1
