@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Security
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 from hub.audit.service import AuditFilter, page, view
 from hub.clients.scopes import Scope
 from hub.clients.security import require
 from hub.clients.service import Principal
+from hub.errors import InvalidParameters
 from hub.openapi import problems
 from hub.pagination import decode_int_cursor, encode_cursor
 from hub.store.sessions import ReadSession
+from hub.timestamps import QueryTime
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+# PostgreSQL text cannot hold NUL: refused here as a 422, not by the database as a 500.
+NO_NUL = r"^[^\x00]*$"
 
 Ops = Annotated[Principal, Security(require(Scope.OPS))]
 
 
 class AuditOut(BaseModel):
     id: int
-    at: datetime
+    at: AwareDatetime
     actor: dict[str, str | None]
     action: str
     target: dict[str, str]
@@ -37,9 +41,18 @@ class AuditPage(BaseModel):
     next_cursor: str
 
 
+def _invalid(parameter: str, rule: str, message: str) -> InvalidParameters:
+    violation = {"pointer": f"/query/{parameter}", "rule": rule, "message": message}
+    return InvalidParameters(f"{parameter}: {message}", extensions={"violations": [violation]})
+
+
 @router.get(
     "",
     summary="The audit log, oldest first",
+    description="Every change made through the API or the command line, and what the hub "
+    "did on its own (policy and mapping loads, the end of bulk jobs), with who, when, the "
+    "target, before and after. `next_cursor` is always given: pass it back as `after` to "
+    "read on, or later to see only what was appended since. Filters combine (AND).",
     response_model=AuditPage,
     responses=problems(401, 403, 422),
 )
@@ -49,14 +62,34 @@ def list_audit(
     after: Annotated[str | None, Query(description="A `next_cursor`.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     action: Annotated[
-        str | None, Query(max_length=64, description="e.g. `deadletter.edit`.")
+        str | None,
+        Query(
+            max_length=64,
+            pattern=NO_NUL,
+            description="An action (`deadletter.edit`) or a prefix ending in `.*` "
+            "(`deadletter.*`, `client.*`).",
+        ),
     ] = None,
-    target_type: Annotated[str | None, Query(max_length=32)] = None,
-    target_id: Annotated[str | None, Query(max_length=64)] = None,
-    actor: Annotated[str | None, Query(max_length=128, description="Client name.")] = None,
-    since: Annotated[datetime | None, Query()] = None,
-    until: Annotated[datetime | None, Query()] = None,
+    target_type: Annotated[
+        str | None,
+        Query(max_length=32, pattern=NO_NUL, description="`client`, `connection`, `route`, …"),
+    ] = None,
+    target_id: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
+    actor: Annotated[
+        str | None,
+        Query(
+            max_length=128, pattern=NO_NUL, description="A client's name or id; `cli`, `system`."
+        ),
+    ] = None,
+    since: Annotated[
+        QueryTime | None, Query(description="From this time (inclusive), with offset.")
+    ] = None,
+    until: Annotated[
+        QueryTime | None, Query(description="Before this time (exclusive), with offset.")
+    ] = None,
 ) -> dict[str, Any]:
+    if since is not None and until is not None and since >= until:
+        raise _invalid("until", "time-range", "must be after since")
     after_id = decode_int_cursor(after) if after else 0
     entries = page(
         session, AuditFilter(action, target_type, target_id, actor, since, until), after_id, limit

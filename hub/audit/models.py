@@ -1,4 +1,4 @@
-"""The audit log: append-only."""
+"""The audit log: append-only (database triggers refuse UPDATE and DELETE; migration 0008)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ class AuditEntry(Base):
     __table_args__ = (
         Index("ix_audit_log_target", "target_type", "target_id"),
         Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_action", "action"),
         {"sqlite_autoincrement": True},
     )
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from hub.audit.models import AuditEntry
@@ -23,6 +23,11 @@ class Actor:
 
 
 SYSTEM = Actor(None, "system")
+"""The hub itself: what it does at start (policy and mapping loads, the first admin client)
+and on its own (the end of a bulk job)."""
+CLI = Actor(None, "cli")
+"""Whoever runs ``crossdock`` commands on the hub's database: the command line holds no key,
+so the log can only say that the change came from it."""
 
 
 def _json(value: Any) -> str | None:
@@ -62,6 +67,9 @@ def record(
 
 @dataclass(frozen=True)
 class AuditFilter:
+    """What to list. ``action`` is a name (``client.update``) or a prefix ending in ``.*``
+    (``deadletter.*``); ``actor`` is a client's name or id (``cli``, ``system``)."""
+
     action: str | None = None
     target_type: str | None = None
     target_id: str | None = None
@@ -71,15 +79,22 @@ class AuditFilter:
 
 
 def page(session: Session, filters: AuditFilter, after_id: int, limit: int) -> list[AuditEntry]:
+    """Entries after the id ``after_id`` matching ``filters``, oldest first."""
     query = select(AuditEntry).where(AuditEntry.id > after_id)
     if filters.action:
-        query = query.where(AuditEntry.action == filters.action)
+        if filters.action.endswith(".*"):
+            # Escaped: action names hold `_`, which LIKE would read as "any character".
+            query = query.where(AuditEntry.action.startswith(filters.action[:-1], autoescape=True))
+        else:
+            query = query.where(AuditEntry.action == filters.action)
     if filters.target_type:
         query = query.where(AuditEntry.target_type == filters.target_type)
     if filters.target_id:
         query = query.where(AuditEntry.target_id == filters.target_id)
     if filters.actor:
-        query = query.where(AuditEntry.actor_name == filters.actor)
+        query = query.where(
+            or_(AuditEntry.actor_name == filters.actor, AuditEntry.actor_id == filters.actor)
+        )
     if filters.since:
         query = query.where(AuditEntry.at >= filters.since)
     if filters.until:
@@ -88,6 +103,7 @@ def page(session: Session, filters: AuditFilter, after_id: int, limit: int) -> l
 
 
 def view(entry: AuditEntry) -> dict[str, Any]:
+    """An entry as the API and the command line show it."""
     return {
         "id": entry.id,
         "at": entry.at,
