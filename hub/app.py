@@ -9,12 +9,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub import __version__
 from hub.audit import endpoints as audit_endpoints
+from hub.audit.loads import MappingLoadAudit, record_policy_load
 from hub.clients import endpoints as clients_endpoints
 from hub.clients.service import ClientService
 from hub.connections import endpoints as connections_endpoints
@@ -34,7 +35,7 @@ from hub.inbound import endpoints as inbound_endpoints
 from hub.messages import endpoints as messages_endpoints
 from hub.messages.fastlane import IngestFastLane
 from hub.openapi import ContractViolationProblem, Problem, problems
-from hub.requests import BodySizeLimit
+from hub.requests import BodySizeLimit, refuse_nul
 from hub.responses import FastJSONResponse, ProblemResponse
 from hub.routes import endpoints as routes_endpoints
 from hub.settings import Settings, get_settings
@@ -62,9 +63,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = build_state(settings)
-        if settings.bootstrap_admin_key:
-            with transaction(state.sessions) as session:
+        with transaction(state.sessions) as session:
+            if settings.bootstrap_admin_key:
                 ClientService().ensure_bootstrap_admin(session, settings.bootstrap_admin_key)
+            record_policy_load(session, settings.governance_path)
+        mapping_loads = MappingLoadAudit(state.mappings, state.sessions)
+        mapping_loads.check()
         state.committer.start()
         background = (
             [
@@ -77,6 +81,7 @@ def create_app(
         )
         # Contract usage is counted in memory and written every few seconds (hub/usage).
         usage_flusher = asyncio.create_task(state.usage.run(state.committer))
+        mapping_watch = asyncio.create_task(mapping_loads.run())
         app.state.hub = state
         if on_started is not None:
             on_started()
@@ -98,8 +103,11 @@ def create_app(
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
             usage_flusher.cancel()
+            mapping_watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await usage_flusher
+            with contextlib.suppress(asyncio.CancelledError):
+                await mapping_watch
             await state.usage.flush(state.committer)  # what was counted since the last flush
             await state.inbound.aclose()
             state.committer.stop()
@@ -114,6 +122,7 @@ def create_app(
         # FastAPI's built-in OpenTelemetry asks the global providers on every request; the
         # hub propagates trace context in the envelope itself and exports Prometheus metrics.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        dependencies=[Depends(refuse_nul)],
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     # Outermost, so that the hottest operation skips the whole stack (see its docstring).

@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import orjson
 import typer
 
+from hub.audit import cli as audit_cli
+from hub.audit.loads import MappingLoadAudit, record_policy_load
+from hub.audit.service import CLI, SYSTEM, record
 from hub.clients.scopes import ALL_SCOPES
 from hub.clients.service import ClientService
 from hub.connections import cli as connections_cli
@@ -49,6 +52,7 @@ app.add_typer(mappings_cli.app, name="mappings")
 app.add_typer(connections_cli.connectors_app, name="connectors")
 app.add_typer(connections_cli.connections_app, name="connections")
 app.add_typer(governance_cli.app, name="governance")
+app.add_typer(audit_cli.app, name="audit")
 contracts_app.command("check")(governance_cli.contracts_check)
 
 
@@ -77,7 +81,10 @@ def serve(
             # Here, once, before the processes start: they would race to create it.
             service.ensure_bootstrap_admin(session, settings.bootstrap_admin_key)
         elif not service.has_active_admin(session):
-            new_key = service.create(session, name="admin", scopes=["admin"]).key
+            issued = service.create(session, name="admin", scopes=["admin"])
+            new_key = issued.key
+            view = service.view(session, issued.client)
+            record(session, SYSTEM, "client.create", "client", issued.client.id, after=view)
     base = f"http://{settings.host}:{settings.port}"
     lines = [f"Crossdock on {base}  (API docs: {base}/docs, database: {backend})"]
     if new_key:
@@ -128,6 +135,8 @@ def worker() -> None:
     settings = get_settings()
     configure(settings.log_level)
     with command_state(settings) as state:
+        with state.sessions.begin() as session:
+            record_policy_load(session, settings.governance_path)
         state.committer.start()
         err.print(f"Crossdock worker {state.worker.name} on {state.engine.dialect.name}")
         _tune_garbage_collector()
@@ -139,7 +148,10 @@ async def _run_workers(state: HubState) -> None:
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    mapping_loads = MappingLoadAudit(state.mappings, state.sessions)
+    await asyncio.to_thread(mapping_loads.check)
     tasks = [
+        asyncio.create_task(mapping_loads.run()),
         asyncio.create_task(state.worker.run()),
         asyncio.create_task(state.jobs.run()),
         asyncio.create_task(state.poller.run()),
@@ -201,9 +213,12 @@ def clients_create(
     wanted = [s.strip() for item in scopes for s in item.replace(",", " ").split() if s.strip()]
     try:
         with command_session(get_settings()) as session:
-            issued = ClientService().create(
+            service = ClientService()
+            issued = service.create(
                 session, name=name, scopes=wanted, connection=connection, rate_limit=rate_limit
             )
+            view = service.view(session, issued.client)
+            record(session, CLI, "client.create", "client", issued.client.id, after=view)
     except ProblemError as exc:
         raise fail(exc.detail) from None
     out().print(f"client {issued.client.name} ({issued.client.id}) scopes: {issued.client.scopes}")
@@ -269,7 +284,9 @@ def clients_update(
     try:
         with command_session(get_settings()) as session:
             service = ClientService()
+            before = service.view(session, service.get(session, name))
             view = service.view(session, service.update(session, name, scopes=wanted, **changes))
+            record(session, CLI, "client.update", "client", view["id"], before=before, after=view)
     except ProblemError as exc:
         raise fail(exc.detail) from None
     out().print(
@@ -283,7 +300,14 @@ def clients_revoke(name: Annotated[str, typer.Argument(help="Client name or id."
     """Revoke a client's key. Other hub processes stop accepting it within the auth cache time."""
     try:
         with command_session(get_settings()) as session:
-            client = ClientService().revoke(session, name)
+            service = ClientService()
+            before = service.view(session, service.get(session, name))
+            client = service.revoke(session, name)
+            after = service.view(session, client)
+            if before != after:
+                record(
+                    session, CLI, "client.revoke", "client", client.id, before=before, after=after
+                )
     except ProblemError as exc:
         raise fail(exc.detail) from None
     out().print(f"revoked {client.name} ({client.id})")

@@ -1,4 +1,5 @@
-"""Request bodies: size limit, content type and JSON, each failure its own problem type."""
+"""Requests: body size limit, content type and JSON, each failure its own problem type; no
+NUL in the URL."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.errors import MalformedJSON, PayloadTooLarge, UnsupportedMediaType
+from hub.errors import MalformedJSON, MalformedRequest, PayloadTooLarge, UnsupportedMediaType
 
 
 class BodySizeLimit:
@@ -78,3 +79,13 @@ async def read_json(request: Request, accepted_types: tuple[str, ...]) -> Any:
     """The parsed body, if its content type is one of ``accepted_types`` and it is JSON."""
     check_media_type(request.headers.get("content-type"), accepted_types)
     return parse_json(await request.body())
+
+
+def refuse_nul(request: Request) -> None:
+    """Refuse a NUL character anywhere in the path or the query (400).
+
+    PostgreSQL text cannot hold NUL: a filter or an id carrying one would otherwise fail in
+    the database, as a 500, instead of being the client's mistake. Every operation declares
+    this (the app's global dependencies)."""
+    if "\x00" in request.scope["path"] or b"%00" in request.scope.get("query_string", b""):
+        raise MalformedRequest("the path or query holds a NUL character (%00)")

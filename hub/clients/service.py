@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hub.audit.service import SYSTEM, record
 from hub.clients.models import Client, InstanceSecret
 from hub.clients.ratelimits import ClientRateLimits, check_rate_limit
 from hub.clients.scopes import ALL_SCOPES, Scope
@@ -239,15 +240,28 @@ class ClientService:
         return client
 
     def ensure_bootstrap_admin(self, session: Session, key: str) -> Client:
-        """Make ``key`` an admin key (the ``CROSSDOCK_BOOTSTRAP_ADMIN_KEY`` setting)."""
+        """Make ``key`` an admin key (the ``CROSSDOCK_BOOTSTRAP_ADMIN_KEY`` setting).
+
+        What it changes is audited as the hub's own doing (``system``): ``client.create`` the
+        first time, ``client.rotate_key`` when the setting names another key, and
+        ``client.update`` when someone had narrowed, bound or revoked the client since.
+        """
         key_hash = hash_key(instance_secret(session, _PEPPER_NAME), key)
         client = session.scalar(select(Client).where(Client.name == BOOTSTRAP_CLIENT_NAME))
         if client is None:
-            return self.create(
+            client = self.create(
                 session, name=BOOTSTRAP_CLIENT_NAME, scopes=["admin"], key=key
             ).client
+            view = self.view(session, client)
+            record(session, SYSTEM, "client.create", "client", client.id, after=view)
+            return client
+        before, rotated = self.view(session, client), client.key_hash != key_hash
         client.key_hash, client.key_prefix = key_hash, key[:10]
         client.scopes, client.revoked_at, client.connection_id = "admin", None, None
+        after = self.view(session, client)
+        if rotated or before != after:
+            action = "client.rotate_key" if rotated else "client.update"
+            record(session, SYSTEM, action, "client", client.id, before=before, after=after)
         return client
 
     def has_active_admin(self, session: Session) -> bool:

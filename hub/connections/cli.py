@@ -13,6 +13,7 @@ from typing import Annotated
 import orjson
 import typer
 
+from hub.audit.service import CLI, record
 from hub.connections.registry import ENTRY_POINT_GROUP, ConnectorRegistry
 from hub.console import command_state, fail, out, print_rows
 from hub.errors import ProblemError
@@ -138,7 +139,8 @@ def poll_connection(name: Annotated[str, typer.Argument(help="Connection id or n
     with command_state(get_settings()) as state:
         try:
             with state.read_sessions() as session:
-                connection_id = state.connections.get(session, name).id
+                row = state.connections.get(session, name)
+                connection_id, cursor_before = row.id, row.poll_cursor
         except ProblemError as exc:
             raise fail(exc.detail) from None
 
@@ -151,6 +153,21 @@ def poll_connection(name: Annotated[str, typer.Argument(help="Connection id or n
             return report.__dict__
 
         report = asyncio.run(run())
+        if report["claimed"]:
+            # The poll commits page by page as it goes; its audit entry follows, with the
+            # cursor it started from and where it got to.
+            with state.sessions.begin() as session:
+                cursor_after = state.connections.get(session, connection_id).poll_cursor
+                record(
+                    session,
+                    CLI,
+                    "connection.poll",
+                    "connection",
+                    connection_id,
+                    before={"cursor": cursor_before},
+                    after={"cursor": cursor_after, **report},
+                    detail=str(report["error"]) if report["error"] else None,
+                )
     out().print_json(orjson.dumps(report).decode())
     if not report["claimed"]:
         raise fail("another process is polling this connection; try again shortly")

@@ -212,6 +212,7 @@ class ConnectionService:
     ) -> Connection:
         connection = self.get(session, id_or_name)
         before = self.view(connection)
+        secrets_before = self.box.open(connection.secrets)
         if body.mappings is not None:
             self._check_mappings(body.mappings)
             connection.mappings = orjson.dumps(body.mappings).decode()
@@ -238,6 +239,14 @@ class ConnectionService:
             if value is not None:
                 setattr(connection, name, value)
         connection.updated_at = utcnow()
+        # The views name the secrets set, never their values: a new value for one shows
+        # nowhere else, so the entry says which were replaced.
+        secrets_after = self.box.open(connection.secrets)
+        replaced = sorted(
+            name
+            for name in secrets_before.keys() | secrets_after.keys()
+            if secrets_before.get(name) != secrets_after.get(name)
+        )
         record(
             session,
             actor,
@@ -246,6 +255,7 @@ class ConnectionService:
             connection.id,
             before=before,
             after=self.view(connection),
+            detail=f"secrets replaced: {', '.join(replaced)}" if replaced else None,
         )
         return connection
 

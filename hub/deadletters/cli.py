@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import func, select
 
-from hub.audit.service import Actor, record
+from hub.audit.service import CLI, record
 from hub.console import command_state, fail, out, print_rows
 from hub.deadletters.schemas import DeadLetterFilter, ReplayRequest
 from hub.deadletters.service import filtered, view
@@ -20,7 +20,6 @@ from hub.jobs import service as jobs
 from hub.settings import get_settings
 
 app = typer.Typer(help="Dead letters: triage, replay, discard.", no_args_is_help=True)
-CLI = Actor(None, "cli")
 
 RouteOpt = Annotated[str | None, typer.Option(help="Route id or name.")]
 TypeOpt = Annotated[str | None, typer.Option("--type", help="Message type or `family.*`.")]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Security
@@ -37,6 +36,7 @@ from hub.responses import FastJSONResponse
 from hub.state import hub_state
 from hub.store.committer import AFTER_COMMIT
 from hub.store.sessions import ReadSession, WriteSession
+from hub.timestamps import QueryTime
 
 router = APIRouter(prefix="/v1/deadletters", tags=["dead letters"])
 
@@ -53,8 +53,8 @@ def filters(
     type: Annotated[str | None, Query(max_length=128, description="Type or `family.*`.")] = None,
     reason: Annotated[str | None, Query(max_length=32)] = None,
     signature: Annotated[str | None, Query(max_length=128)] = None,
-    since: Annotated[datetime | None, Query()] = None,
-    until: Annotated[datetime | None, Query()] = None,
+    since: Annotated[QueryTime | None, Query(description="With a UTC offset.")] = None,
+    until: Annotated[QueryTime | None, Query(description="With a UTC offset.")] = None,
 ) -> DeadLetterFilter:
     return DeadLetterFilter(
         status=status,

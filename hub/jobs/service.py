@@ -20,6 +20,7 @@ import orjson
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from hub.audit.service import SYSTEM, record
 from hub.deliveries.wakeup import notify
 from hub.errors import NotFound
 from hub.jobs.models import Job
@@ -41,6 +42,36 @@ class ChunkResult:
 
 # handler(session, job, params, chunk_size) -> ChunkResult, inside the chunk's transaction
 ChunkHandler = Callable[[Session, Job, dict[str, Any], int], ChunkResult]
+
+FINISHED_ACTIONS = {"replay": "deadletter.bulk_replay.finish", "backfill": "route.backfill.finish"}
+"""The audit action of a job's end, by kind (next to the action that started it)."""
+
+
+def _record_finish(session: Session, job: Job, before: dict[str, Any]) -> None:
+    """The summary of a finished or failed job, written with its last change. The hub did
+    the work (``system``); who asked for it is the job's ``created_by`` and the entry that
+    started it."""
+    record(
+        session,
+        SYSTEM,
+        FINISHED_ACTIONS.get(job.kind, "job.finish"),
+        "job",
+        job.id,
+        before=before,
+        after=_progress(job),
+        detail=job.error,
+    )
+
+
+def _progress(job: Job) -> dict[str, Any]:
+    return {
+        "status": job.status,
+        "total": job.total,
+        "processed": job.processed,
+        "succeeded": job.succeeded,
+        "failed": job.failed,
+        "created_by": job.created_by,
+    }
 
 
 def create(session: Session, kind: str, params: dict[str, Any], total: int, created_by: str) -> Job:
@@ -199,6 +230,7 @@ class JobRunner:
             if job is None or job.status != "running" or job.lease_owner != self.owner:
                 finished.append((True, job.processed if job else 0))  # lost the lease
                 continue
+            before = _progress(job)
             result = self.handlers[job.kind](
                 session, job, orjson.loads(job.params), self.chunk_size
             )
@@ -210,6 +242,7 @@ class JobRunner:
             job.lease_expires_at = now + timedelta(seconds=self.lease_seconds)
             if result.done:
                 job.status, job.finished_at, job.lease_owner = "done", now, None
+                _record_finish(session, job, before)
             if result.succeeded:
                 notify(session, self.wake)
             finished.append((result.done, job.processed))
@@ -219,5 +252,7 @@ class JobRunner:
         for job_id, error in items:
             job = session.get(Job, job_id)
             if job is not None:
+                before = _progress(job)
                 job.status, job.error, job.finished_at = "failed", error[:2000], utcnow()
+                _record_finish(session, job, before)
         return [None] * len(items)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, Security
@@ -25,6 +24,7 @@ from hub.requests import read_json
 from hub.responses import FastJSONResponse
 from hub.state import hub_state
 from hub.store.sessions import ReadSession
+from hub.timestamps import QueryTime
 from hub.usage.models import ActorKind, Role
 from hub.usage.service import read_by_client
 
@@ -195,8 +195,12 @@ def list_messages(
     subject: Annotated[str | None, Query(max_length=256)] = None,
     source: Annotated[str | None, Query(max_length=512)] = None,
     correlation_id: Annotated[str | None, Query(max_length=256)] = None,
-    accepted_after: Annotated[datetime | None, Query(description="Inclusive.")] = None,
-    accepted_before: Annotated[datetime | None, Query(description="Exclusive.")] = None,
+    accepted_after: Annotated[
+        QueryTime | None, Query(description="Inclusive, with a UTC offset.")
+    ] = None,
+    accepted_before: Annotated[
+        QueryTime | None, Query(description="Exclusive, with a UTC offset.")
+    ] = None,
 ) -> dict[str, Any]:
     bound_source = own_source(principal)
     if bound_source is not None and source not in (None, bound_source):
@@ -208,8 +212,8 @@ def list_messages(
         subject=subject,
         source=bound_source or source,
         correlation_id=correlation_id,
-        accepted_after=_aware(accepted_after),
-        accepted_before=_aware(accepted_before),
+        accepted_after=accepted_after,
+        accepted_before=accepted_before,
     )
     page = service.feed(session, filters, after, limit)
     views = [service.message_view(m) for m in page.messages]
@@ -237,12 +241,3 @@ async def _ingest_batch_as(
         item.index = index
         items.append(item)
     return sorted(items, key=lambda item: item.index)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise InvalidParameters(
-            "give times with a UTC offset, e.g. 2026-11-24T10:00:00Z",
-            extensions={"violations": [{"pointer": "", "rule": "time", "message": "no offset"}]},
-        )
-    return value

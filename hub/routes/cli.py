@@ -8,7 +8,7 @@ import orjson
 import typer
 from pydantic import ValidationError
 
-from hub.audit.service import Actor
+from hub.audit.service import CLI
 from hub.console import command_state, fail, out, print_rows
 from hub.deliveries.policy import RetryPolicy
 from hub.errors import ProblemError
@@ -16,7 +16,6 @@ from hub.routes.schemas import RouteCreate, RouteUpdate
 from hub.settings import get_settings
 
 app = typer.Typer(help="Routes: which messages go to which connection.", no_args_is_help=True)
-CLI = Actor(None, "cli")
 
 
 def _show(route: dict[str, Any]) -> None:
