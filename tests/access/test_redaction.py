@@ -67,7 +67,7 @@ def test_a_peer_echoing_secrets_leaves_no_trace_of_them(
     seen: list[str] = []
     with Peer(answer=reflecting) as peer, hub.client(ADMIN_KEY) as admin:
         created = webhook_connection(
-            admin, "leaky", peer.url, headers={"Authorization": f"Bearer {HEADER_TOKEN}"}
+            admin, "leaky", peer.url, authorization=f"Bearer {HEADER_TOKEN}"
         )
         assert created.status_code == 201, created.text
         seen.append(created.text)
