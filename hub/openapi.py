@@ -48,9 +48,11 @@ _DESCRIPTIONS = {
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     """``responses=`` entries for the given status codes, all problem documents.
 
-    Every operation that takes a key (401) can also meet the caller's rate limit (429)."""
+    Every operation that takes a key (401) can also meet the caller's rate limit (429) and
+    the URL check every operation makes (400: a NUL in the path or query)."""
     result: dict[int | str, dict[str, Any]] = {}
-    for code in (*codes, 429) if 401 in codes else codes:
+    every = sorted({*codes, 400, 429}) if 401 in codes else codes
+    for code in every:
         model = ContractViolationProblem if code == 422 else Problem
         result[code] = {
             "description": _DESCRIPTIONS[code],

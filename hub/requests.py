@@ -81,11 +81,12 @@ async def read_json(request: Request, accepted_types: tuple[str, ...]) -> Any:
     return parse_json(await request.body())
 
 
-def refuse_nul(request: Request) -> None:
+async def refuse_nul(request: Request) -> None:
     """Refuse a NUL character anywhere in the path or the query (400).
 
     PostgreSQL text cannot hold NUL: a filter or an id carrying one would otherwise fail in
     the database, as a 500, instead of being the client's mistake. Every operation declares
-    this (the app's global dependencies)."""
+    this (the app's global dependencies); ``async`` so that it runs on the event loop, not
+    in a worker thread per request."""
     if "\x00" in request.scope["path"] or b"%00" in request.scope.get("query_string", b""):
         raise MalformedRequest("the path or query holds a NUL character (%00)")

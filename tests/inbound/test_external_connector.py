@@ -314,6 +314,9 @@ def test_receipts_are_polled_page_by_page_with_a_stored_cursor(
     (mappings_dir / "acme-receipt.yaml").write_text(
         RECEIPT_MAPPING.replace("path: QUANTITY", "path: qty")
     )
+    # The hub looks for edited mappings at most once a second, and it just started (and
+    # looked): load the edit now, so that the first poll already maps with it.
+    assert acme_hub.state.mappings.refresh()
     for n in range(3):
         wms.add_receipt(sample_receipt(9007199254740000 + n))
     with acme_hub.client(ADMIN_KEY) as client:
