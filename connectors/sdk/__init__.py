@@ -33,6 +33,7 @@ from connectors.sdk.inbound import (
     RecordFate,
     VerificationFailed,
     Verified,
+    verify_standard_webhook,
 )
 from connectors.sdk.network import AddressGuard, OutboundAddressRefused
 from connectors.sdk.outbound import OutboundMessage, OutcomeKind, SendOutcome, parse_retry_after
@@ -61,4 +62,5 @@ __all__ = [
     "VerificationFailed",
     "Verified",
     "parse_retry_after",
+    "verify_standard_webhook",
 ]

@@ -27,7 +27,6 @@ See docs/connectors/x12.md.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import os
 import time
@@ -56,6 +55,7 @@ from connectors.sdk import (
     SequenceExhausted,
     VerificationFailed,
     Verified,
+    verify_standard_webhook,
 )
 from connectors.x12 import acknowledgments
 from connectors.x12.envelope import parse_interchange
@@ -83,7 +83,6 @@ logger = logging.getLogger(__name__)
 
 CONTROL_LIMIT = 999_999_999  # nine digits: ISA13, and what GS06 and ST02 allow
 _ID = r"^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,14}$"
-_SIGNED_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 
 MAPPINGS = {
     "x12/214": "x12-214-to-transfer-in-transit",
@@ -525,25 +524,7 @@ class X12Connector(Connector[X12Config]):
             raise VerificationFailed(
                 "this connection has no push_secret: pushes are off, the inbox is read"
             )
-        delivery, stamp, signature = (request.header(name) for name in _SIGNED_HEADERS)
-        if not (delivery and stamp and signature):
-            raise VerificationFailed("missing webhook-id, webhook-timestamp or webhook-signature")
-        try:
-            sent_at = int(stamp)
-        except ValueError:
-            raise VerificationFailed("webhook-timestamp is not a number") from None
-        if abs(request.received_at.timestamp() - sent_at) > self.config.push_tolerance_seconds:
-            raise VerificationFailed("webhook-timestamp is outside the allowed window")
-        try:
-            expected = self._verifier.sign(
-                delivery, datetime.fromtimestamp(sent_at, UTC), request.body.decode()
-            )
-        except UnicodeDecodeError:
-            raise VerificationFailed("the body is not UTF-8") from None
-        offered = [part for part in signature.split(" ") if part.startswith("v1,")]
-        if not any(hmac.compare_digest(expected.encode(), part.encode()) for part in offered):
-            raise VerificationFailed("no matching signature")
-        return Verified(delivery_id=delivery)
+        return verify_standard_webhook(request, self._verifier, self.config.push_tolerance_seconds)
 
     async def parse(self, request: InboundRequest) -> Sequence[NativeRecord]:
         return read_inbound(
