@@ -377,14 +377,14 @@ class InboundPipeline:
                         "idempotency_conflict",
                         f"message id {outcome.prepared.event_id!r} was accepted before with "
                         f"different content (message {result.key})",
-                        message_type=outcome.prepared.row["type"],
+                        message_type=outcome.prepared.type,
                     )
                 else:
                     item.update(status=result.status, message_key=result.key)
                     if self.usage is not None:
                         deprecation = self.usage.record(
-                            outcome.prepared.row["family"],
-                            outcome.prepared.row["contract_version"],
+                            outcome.prepared.family,
+                            outcome.prepared.contract_version,
                             Role.PRODUCER,
                             ActorKind.CONNECTION,
                             write.connection.id,

@@ -26,11 +26,32 @@ from sqlalchemy.orm import Session
 from hub.contracts.registry import ContractVersion
 from hub.deliveries.store import NewMessage, Outbox
 from hub.messages.models import Message
-from hub.store.identifiers import new_id
+from hub.store.identifiers import new_ids
 from hub.timestamps import parse_rfc3339, utcnow
 
 _PG_MESSAGE_LOCK = 0x4D534753  # "MSGS"
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+
+
+# The columns a prepared message fills, in the order of ``PreparedMessage.values``; the
+# store adds ``key`` and ``accepted_at`` when it writes the batch.
+PREPARED_COLUMNS = (
+    "source",
+    "event_id",
+    "type",
+    "family",
+    "contract_version",
+    "dataschema",
+    "subject",
+    "time",
+    "correlation_id",
+    "causation_id",
+    "traceparent",
+    "event",
+    "content_hash",
+    "client_id",
+)
+_TIME = PREPARED_COLUMNS.index("time")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +60,13 @@ class PreparedMessage:
 
     source: str
     event_id: str
+    type: str
+    family: str
+    contract_version: str
     content_hash: str
     event: dict[str, Any]
-    row: dict[str, Any]
+    values: tuple[Any, ...]
+    """The row's values in ``PREPARED_COLUMNS`` order, as Python values."""
     size: int
     """Bytes of the serialised event, for the contract's size limit."""
 
@@ -60,24 +85,34 @@ def prepare(
 ) -> PreparedMessage:
     canonical = orjson.dumps(event, option=orjson.OPT_SORT_KEYS)
     content_hash = hashlib.sha256(canonical).hexdigest()
-    text = canonical.decode()
-    row = {
-        "source": event["source"],
-        "event_id": event["id"],
-        "type": event["type"],
-        "family": contract.family,
-        "contract_version": contract.version,
-        "dataschema": event["dataschema"],
-        "subject": event.get("subject"),
-        "time": parse_rfc3339(event["time"]) if "time" in event else None,
-        "correlation_id": event.get("correlationid"),
-        "causation_id": event.get("causationid"),
-        "traceparent": event.get("traceparent"),
-        "event": text,
-        "content_hash": content_hash,
-        "client_id": client_id,
-    }
-    return PreparedMessage(event["source"], event["id"], content_hash, event, row, len(canonical))
+    source, event_id, event_type = event["source"], event["id"], event["type"]
+    values = (
+        source,
+        event_id,
+        event_type,
+        contract.family,
+        contract.version,
+        event["dataschema"],
+        event.get("subject"),
+        parse_rfc3339(event["time"]) if "time" in event else None,
+        event.get("correlationid"),
+        event.get("causationid"),
+        event.get("traceparent"),
+        canonical.decode(),
+        content_hash,
+        client_id,
+    )
+    return PreparedMessage(
+        source,
+        event_id,
+        event_type,
+        contract.family,
+        contract.version,
+        content_hash,
+        event,
+        values,
+        len(canonical),
+    )
 
 
 class MessageStore:
@@ -116,27 +151,27 @@ def store_batch(
         connection.execute(select(pg_message_lock()))
     accepted_at = utcnow()
     first_of: dict[tuple[str, str], int] = {}
-    rows: list[dict[str, Any]] = []
     candidates: list[PreparedMessage] = []
     for item in batch:
         idem = (item.source, item.event_id)
         if idem not in first_of:  # a repeat within the batch is judged against its first
-            first_of[idem] = len(rows)
-            rows.append({**item.row, "key": new_id("msg"), "accepted_at": accepted_at})
+            first_of[idem] = len(candidates)
             candidates.append(item)
-    inserted = _insert_new(connection, rows)
+    keys = new_ids("msg", len(candidates))
+    inserted = _insert_new(connection, candidates, keys, accepted_at)
     stored_rows = {
-        (r["source"], r["event_id"]): (r["key"], r["content_hash"], accepted_at) for r in rows
+        (item.source, item.event_id): (key, item.content_hash, accepted_at)
+        for item, key in zip(candidates, keys, strict=True)
     }
-    if inserted != len(rows):
+    if inserted != len(candidates):
         stored_rows.update(_existing(connection, candidates))
     outcomes: list[Outcome] = []
     stored: list[NewMessage] = []
     for item in batch:
         idem = (item.source, item.event_id)
         key, content_hash, at = stored_rows[idem]
-        row = rows[first_of[idem]]
-        if key == row["key"] and item is candidates[first_of[idem]]:
+        first = first_of[idem]
+        if key == keys[first] and item is candidates[first]:
             outcomes.append(Outcome("accepted", key, at))
             stored.append(NewMessage(key, item.event, at))
         else:
@@ -145,36 +180,39 @@ def store_batch(
     return outcomes, stored
 
 
-_COLUMNS = [c.name for c in MESSAGES.columns if c.name != "seq"]
+_COLUMNS = ("key", "accepted_at", *PREPARED_COLUMNS)
 _ROWS_PER_STATEMENT = 500  # 16 columns x 500 stays under SQLite's 32,766 parameters
 
 
-def _insert_new(connection: Connection, rows: list[dict[str, Any]]) -> int:
-    """Insert rows whose ``source`` + ``id`` are new; return how many were inserted.
+def _insert_new(
+    connection: Connection,
+    items: Sequence[PreparedMessage],
+    keys: Sequence[str],
+    accepted_at: datetime,
+) -> int:
+    """Insert the items whose ``source`` + ``id`` are new; return how many were inserted.
 
     One multi-row statement per 500 rows, on both backends. On SQLite, executemany would
     step once per row, dropping and retaking the GIL each time, and under load every retake
     waits for the event loop thread. On PostgreSQL, executemany's rowcount is not the total,
-    and one statement is one round trip.
+    and one statement is one round trip. Parameters are flat tuples: only the two
+    timestamps need the dialect's conversion, and the acceptance time is converted once.
     """
-    processors = _bind_processors(connection)
+    to_time = MESSAGES.c.time.type._cached_bind_processor(connection.dialect)
+    to_accepted_at = MESSAGES.c.accepted_at.type._cached_bind_processor(connection.dialect)
+    at = to_accepted_at(accepted_at) if to_accepted_at is not None else accepted_at
     placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     inserted = 0
-    # The batch's acceptance time is one object in every row: convert it once per column.
-    done: dict[tuple[str, int], Any] = {}
-    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        chunk = rows[start : start + _ROWS_PER_STATEMENT]
+    for start in range(0, len(items), _ROWS_PER_STATEMENT):
+        chunk = items[start : start + _ROWS_PER_STATEMENT]
         params: list[Any] = []
-        for row in chunk:
-            for name, process in processors:
-                value = row.get(name)
-                if process is None or value is None:
-                    params.append(value)
-                    continue
-                memo = (name, id(value))
-                if memo not in done:
-                    done[memo] = process(value)
-                params.append(done[memo])
+        for item, key in zip(chunk, keys[start : start + _ROWS_PER_STATEMENT], strict=True):
+            params.append(key)
+            params.append(at)
+            params.extend(item.values)
+            time = item.values[_TIME]
+            if time is not None and to_time is not None:
+                params[len(params) - len(PREPARED_COLUMNS) + _TIME] = to_time(time)
         result = connection.exec_driver_sql(_multi_row_sql(len(chunk), placeholder), tuple(params))
         inserted += int(result.rowcount)
     return inserted
@@ -195,11 +233,6 @@ def _event_id_in(connection: Connection, ids: list[str]) -> Any:
         # where a long IN list of parameters ends up scanning the table.
         return MESSAGES.c.event_id == any_(cast(literal(ids), ARRAY(String)))
     return MESSAGES.c.event_id.in_(ids)
-
-
-def _bind_processors(connection: Connection) -> list[tuple[str, Any]]:
-    dialect = connection.dialect
-    return [(name, MESSAGES.c[name].type._cached_bind_processor(dialect)) for name in _COLUMNS]
 
 
 def _existing(
