@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.store.base import Base, BigIntegerPK, UTCDateTime
+
+CLAIMABLE_SQL = "status IN ('pending', 'in_flight')"
+BLOCKING_SQL = "status IN ('pending', 'in_flight', 'dead')"
 
 
 class Delivery(Base):
@@ -20,8 +23,24 @@ class Delivery(Base):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        Index("ix_deliveries_due", "status", "next_attempt_at"),
-        Index("ix_deliveries_key_order", "route_id", "ordering_key", "id"),
+        # Partial indexes of open rows: a claim's two look-ups (the oldest due delivery, an
+        # earlier open one of its key) must not walk every delivery ever made. Queries
+        # repeat these predicates word for word, so both databases use them. (An index on
+        # status + next_attempt_at tempted PostgreSQL to read every pending row and sort.)
+        Index(
+            "ix_deliveries_claimable",
+            "id",
+            postgresql_where=text(CLAIMABLE_SQL),
+            sqlite_where=text(CLAIMABLE_SQL),
+        ),
+        Index(
+            "ix_deliveries_open_key_order",
+            "route_id",
+            "ordering_key",
+            "id",
+            postgresql_where=text(BLOCKING_SQL),
+            sqlite_where=text(BLOCKING_SQL),
+        ),
         Index("ix_deliveries_message_key", "message_key"),
         {"sqlite_autoincrement": True},
     )

@@ -23,6 +23,7 @@ from sqlalchemy import (
     CursorResult,
     Table,
     and_,
+    bindparam,
     case,
     exists,
     func,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Session, aliased
@@ -157,9 +159,16 @@ class Claimed:
     contract_versions: dict[str, str] | None = None
 
 
+def _status_in(column: Any, statuses: tuple[str, ...]) -> Any:
+    # Literal values, not parameters: only then does each database see that the query
+    # implies the predicate of the partial index it should use (see the Delivery model).
+    return column.in_(bindparam(None, statuses, expanding=True, literal_execute=True))
+
+
 def _claimable(now: datetime) -> Any:
     earlier = aliased(Delivery)
     head_of_key = ~exists().where(
+        _status_in(earlier.status, (PENDING, IN_FLIGHT, DEAD)),
         earlier.route_id == Delivery.route_id,
         earlier.ordering_key == Delivery.ordering_key,
         earlier.id < Delivery.id,
@@ -173,7 +182,13 @@ def _claimable(now: datetime) -> Any:
         and_(Delivery.status == IN_FLIGHT, Delivery.lease_expires_at < now),  # a crashed worker's
     )
     breaker_lets_through = or_(Connection.breaker_state == "closed", Connection.opened_until <= now)
-    return and_(due, Route.paused.is_(False), breaker_lets_through, head_of_key)
+    return and_(
+        _status_in(Delivery.status, (PENDING, IN_FLIGHT)),
+        due,
+        Route.paused.is_(False),
+        breaker_lets_through,
+        head_of_key,
+    )
 
 
 def claim(session: Session, requests: Sequence[ClaimRequest]) -> list[list[Claimed]]:
@@ -197,12 +212,21 @@ def _claim_one(session: Session, request: ClaimRequest) -> list[Claimed]:
     # fill every claim and starve the others.
     if request.saturated:
         query = query.where(Delivery.connection_id.not_in(request.saturated))
-    if session.get_bind().dialect.name == "postgresql":
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
         query = query.with_for_update(of=Delivery, skip_locked=True)
+        # The plan must walk the open deliveries in id order and stop at the limit. With
+        # stale statistics (a backlog that arrived faster than autovacuum analyses) the
+        # planner instead checked the ordering of every open delivery, then sorted them:
+        # 10 ms per claim at 2,000 open. Without sorts to choose from, it cannot.
+        session.execute(text("SET LOCAL enable_sort = off"))
     chosen: list[int] = []
     probing: set[str] = set()
     taken: dict[str, int] = dict(request.in_flight)
-    for delivery_id, connection_id, breaker_state, concurrency in session.execute(query):
+    candidates = session.execute(query).all()
+    if postgresql:
+        session.execute(text("SET LOCAL enable_sort = on"))
+    for delivery_id, connection_id, breaker_state, concurrency in candidates:
         if taken.get(connection_id, 0) >= concurrency:
             continue
         if breaker_state != "closed":
