@@ -24,11 +24,9 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
-    case,
     exists,
     func,
     insert,
-    literal,
     or_,
     select,
     text,
@@ -53,6 +51,7 @@ from hub.timestamps import utcnow
 
 DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
 ROUTES: Table = Route.__table__  # type: ignore[assignment]
+ATTEMPTS: Table = DeliveryAttempt.__table__  # type: ignore[assignment]
 PENDING, IN_FLIGHT, DELIVERED, DEAD, DISCARDED = (
     "pending",
     "in_flight",
@@ -371,38 +370,44 @@ def _attempt_row(result: AttemptResult) -> dict[str, Any]:
     }
 
 
+# One statement shape for every batch (the id list expands at execution), so SQLAlchemy
+# compiles it once. Each delivery's delivered_at is its own: the end of the attempt that
+# delivered it, recorded just before in the same transaction.
+_DELIVERED = (
+    update(Delivery)
+    .where(
+        Delivery.id.in_(bindparam("ids", expanding=True)),
+        Delivery.status == IN_FLIGHT,
+        Delivery.lease_owner == bindparam("worker"),
+    )
+    .values(
+        status=DELIVERED,
+        # The newest attempt: numbers start again at 1 after a replay.
+        delivered_at=select(DeliveryAttempt.finished_at)
+        .where(DeliveryAttempt.delivery_id == Delivery.id)
+        .order_by(DeliveryAttempt.id.desc())
+        .limit(1)
+        .scalar_subquery(),
+        lease_owner=None,
+        lease_expires_at=None,
+    )
+    .returning(Delivery.id)
+)
+
+
 def _record_successes(
     session: Session, successes: list[tuple[int, AttemptResult]]
 ) -> dict[int, Recorded]:
-    session.execute(insert(DeliveryAttempt), [_attempt_row(result) for _, result in successes])
-    by_worker: dict[str, list[AttemptResult]] = {}
+    # Core, not the ORM: an executemany of plain rows.
+    session.connection().execute(
+        ATTEMPTS.insert(), [_attempt_row(result) for _, result in successes]
+    )
+    by_worker: dict[str, list[int]] = {}
     for _, result in successes:
-        by_worker.setdefault(result.worker, []).append(result)
+        by_worker.setdefault(result.worker, []).append(result.claimed.id)
     applied: set[int] = set()
-    for worker, results in by_worker.items():
-        # Typed as the column, so each backend stores the instant as it stores any other.
-        finished = {
-            result.claimed.id: literal(result.finished_at, Delivery.delivered_at.type)
-            for result in results
-        }
-        applied.update(
-            session.scalars(
-                update(Delivery)
-                .where(
-                    Delivery.id.in_(list(finished)),
-                    Delivery.status == IN_FLIGHT,
-                    Delivery.lease_owner == worker,
-                )
-                .values(
-                    status=DELIVERED,
-                    # Each its own time: the API reports accepted → delivered per delivery.
-                    delivered_at=case(finished, value=Delivery.id),
-                    lease_owner=None,
-                    lease_expires_at=None,
-                )
-                .returning(Delivery.id)
-            )
-        )
+    for worker, ids in by_worker.items():
+        applied.update(session.scalars(_DELIVERED, {"ids": ids, "worker": worker}))
     now = max(result.finished_at for _, result in successes)
     for connection_id in sorted({result.claimed.connection_id for _, result in successes}):
         _breaker(session, connection_id, OutcomeClass.SUCCESS, now)
