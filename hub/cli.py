@@ -168,7 +168,7 @@ async def _run_workers(state: HubState) -> None:
 
 
 # How long a thread may hold the GIL while another waits for it (CPython's default: 5 ms).
-GIL_SWITCH_SECONDS = 0.0002
+GIL_SWITCH_SECONDS = 0.001
 
 
 def _tune_interpreter() -> None:
@@ -181,8 +181,11 @@ def _tune_interpreter() -> None:
     The group committer spends its time in database round trips, and after each one it
     needs the GIL back from the event loop thread, which keeps it for up to the switch
     interval. At the default 5 ms those waits dominated a delivery worker: its deliveries
-    hold their slots until their results are committed. 0.2 ms measured +15% deliveries/s
-    on one worker (PostgreSQL) and no change to batch ingest.
+    hold their slots until their results are committed. 1 ms measured +10% deliveries/s
+    on one worker (PostgreSQL) and no change to batch ingest; shorter intervals gained a
+    little more on an idle machine, but a worker then took well over a core, and on a
+    loaded one (two workers and the database on two cores) the switching cost more than
+    it gave.
     """
     gc.collect()
     gc.freeze()

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
@@ -61,6 +62,7 @@ class GroupCommitter:
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._connection: Connection | None = None
         self.batches = 0
         self.items = 0
         self._retrying = Retrying(
@@ -104,6 +106,14 @@ class GroupCommitter:
         return future.result(timeout)
 
     def _loop(self) -> None:
+        try:
+            self._drain()
+        finally:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    def _drain(self) -> None:
         stopping = False
         while not stopping:
             first = self._queue.get()
@@ -148,11 +158,20 @@ class GroupCommitter:
                 logger.exception("after-commit callback failed")
         _answer(pending)
 
+    def _writer(self) -> Connection:
+        # One connection for the thread's lifetime: a checkout per commit would cost the
+        # pool's liveness ping, a round trip per transaction. A connection that died is
+        # invalidated by the failing statement and reconnects on the retry.
+        if self._connection is None:
+            bind = self._sessions.kw["bind"]
+            self._connection = bind.connect()
+        return self._connection
+
     def _write(self, pending: list[_Request]) -> list[Callable[[], None]]:
         # Durable state lives in rows; tenacity only rides out short hiccups such as a
         # dropped connection or a busy SQLite file.
         for attempt in self._retrying:
-            with attempt, self._sessions.begin() as session:
+            with attempt, self._sessions(bind=self._writer()) as session, session.begin():
                 session.info[AFTER_COMMIT] = []
                 groups: dict[Any, list[_Request]] = {}
                 for request in pending:
