@@ -195,8 +195,12 @@ def _escape(token: str) -> str:
 
 
 def unique_line_numbers(_event_type: str, data: dict[str, Any]) -> Iterator[SemanticFinding]:
+    lines = data.get("lines", [])
+    numbers = [line.get("line_no") for line in lines]
+    if len(set(numbers)) == len(numbers):
+        return  # the usual case, decided without a Python-level loop over the set
     seen: set[int] = set()
-    for index, line in enumerate(data.get("lines", [])):
+    for index, line in enumerate(lines):
         number = line.get("line_no")
         if number in seen:
             yield (

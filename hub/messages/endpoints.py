@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, Security
 
-from hub.clients.bindings import check_source, own_source, sees_source, source_refusal
+from hub.clients.bindings import check_source, own_source, sees_source
 from hub.clients.scopes import Scope
 from hub.clients.security import require
 from hub.clients.service import Principal
 from hub.contracts.checker import load_envelope_schema
-from hub.contracts.lifecycle import Deprecation, deprecation_headers
-from hub.errors import InvalidParameters, NotFound, PayloadTooLarge
+from hub.contracts.lifecycle import deprecation_headers
+from hub.errors import NotFound
 from hub.messages import service
-from hub.messages.fastlane import EVENT_TYPES, acceptance
+from hub.messages.fastlane import BATCH_TYPES, EVENT_TYPES, acceptance, batch_answer
 from hub.messages.schemas import Acceptance, BatchResult, MessagePage, StoredMessage
-from hub.messages.service import BatchItem, Ingestor
 from hub.openapi import problems
 from hub.pagination import decode_int_cursor, encode_cursor
 from hub.requests import read_json
@@ -29,8 +27,6 @@ from hub.usage.models import ActorKind, Role
 from hub.usage.service import read_by_client
 
 router = APIRouter(prefix="/v1/messages", tags=["messages"])
-
-BATCH_TYPES = ("application/cloudevents-batch+json", "application/json")
 
 _ENVELOPE = load_envelope_schema()
 _EVENT_BODY = {
@@ -97,58 +93,11 @@ async def post_message(request: Request, principal: Writer) -> FastJSONResponse:
     openapi_extra={"requestBody": _BATCH_BODY},
 )
 async def post_batch(request: Request, principal: Writer) -> FastJSONResponse:
+    # Answered by hub.messages.fastlane at run time, like post_message.
     state = hub_state(request)
     events = await read_json(request, BATCH_TYPES)
-    if not isinstance(events, list):
-        raise InvalidParameters(
-            "a batch is a JSON array of CloudEvents",
-            extensions={
-                "violations": [{"pointer": "", "rule": "batch", "message": "not an array"}]
-            },
-        )
-    limit = state.settings.max_batch_items
-    if len(events) > limit:
-        raise PayloadTooLarge(f"a batch holds at most {limit} events; got {len(events)}")
-    items = await _ingest_batch_as(state.ingestor, principal, events)
-    results: list[dict[str, Any]] = []
-    counts = {"accepted": 0, "duplicate": 0, "rejected": 0, "conflict": 0}
-    # Usage is counted once per contract version of the batch, not once per event.
-    produced = Counter(
-        events[item.index]["dataschema"]
-        for item in items
-        if item.outcome is not None and item.outcome.status != "conflict"
-    )
-    deprecated: dict[str, Deprecation] = {}
-    for dataschema, produced_count in produced.items():
-        found = state.usage.record_dataschema(
-            dataschema, Role.PRODUCER, ActorKind.CLIENT, principal.client_id, produced_count
-        )
-        if found is not None:
-            deprecated[dataschema] = found
-    for item in items:
-        entry: dict[str, Any] = {"index": item.index}
-        if item.outcome is not None:
-            entry["status"] = item.outcome.status
-            entry["key"] = item.outcome.key
-            entry["accepted_at"] = item.outcome.accepted_at
-            deprecation = deprecated.get(events[item.index]["dataschema"])
-            if deprecation is not None and item.outcome.status != "conflict":
-                entry["warnings"] = [deprecation.warning()]
-        else:
-            entry["status"] = "rejected"
-        if item.problem is not None:
-            entry["problem"] = item.problem
-        counts[entry["status"]] += 1
-        results.append(entry)
-    return FastJSONResponse(
-        {
-            "accepted": counts["accepted"],
-            "duplicates": counts["duplicate"],
-            "rejected": counts["rejected"] + counts["conflict"],
-            "results": results,
-        },
-        headers=deprecation_headers(deprecated.values()),
-    )
+    body, headers = await batch_answer(state, principal, events)
+    return FastJSONResponse(body, headers=headers)
 
 
 @router.get(
@@ -224,20 +173,3 @@ def list_messages(
         "next_cursor": page.next_cursor,
         "has_more": page.has_more,
     }
-
-
-async def _ingest_batch_as(
-    ingestor: Ingestor, principal: Principal, events: list[Any]
-) -> list[BatchItem]:
-    """The batch's items; a bound client's events of another source are rejected one by one
-    (403 problem in their result), the others ingested as usual."""
-    refusals = {i: r for i, e in enumerate(events) if (r := source_refusal(principal, e))}
-    if not refusals:
-        return await ingestor.ingest_batch(events, principal.client_id)
-    allowed = [i for i in range(len(events)) if i not in refusals]
-    ingested = await ingestor.ingest_batch([events[i] for i in allowed], principal.client_id)
-    items = [BatchItem(i, problem=r.to_problem()) for i, r in refusals.items()]
-    for index, item in zip(allowed, ingested, strict=True):
-        item.index = index
-        items.append(item)
-    return sorted(items, key=lambda item: item.index)
