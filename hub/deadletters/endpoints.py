@@ -42,7 +42,9 @@ router = APIRouter(prefix="/v1/deadletters", tags=["dead letters"])
 
 # A client bound to a connection sees and acts on that connection's dead letters only.
 Ops = Annotated[Principal, Security(require(Scope.OPS, binding_aware=True))]
-LetterId = Annotated[str, Path(max_length=64)]
+# Ids begin with "dlq_": then no id is ever "groups" or "replays", the operations beside it.
+LetterId = Annotated[str, Path(max_length=64, pattern="^dlq_")]
+JobId = Annotated[str, Path(max_length=64)]
 
 
 def filters(
@@ -175,7 +177,7 @@ def start_replay(
     response_model=JobOut,
     responses=problems(401, 403, 404),
 )
-def get_replay(job_id: LetterId, principal: Ops, session: ReadSession) -> dict[str, Any]:
+def get_replay(job_id: JobId, principal: Ops, session: ReadSession) -> dict[str, Any]:
     job = jobs.view(jobs.get(session, job_id, "replay"))
     if principal.connection_id is not None and (
         job["params"].get("connection") != principal.connection_id

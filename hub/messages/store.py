@@ -159,6 +159,12 @@ def store_batch(
             candidates.append(item)
     keys = new_ids("msg", len(candidates))
     inserted = _insert_new(connection, candidates, keys, accepted_at)
+    if inserted == len(batch):  # all new, no repeats: every item is its own first
+        pairs = zip(batch, keys, strict=True)
+        return (
+            [Outcome("accepted", key, accepted_at) for key in keys],
+            [NewMessage(key, item.event, accepted_at) for item, key in pairs],
+        )
     stored_rows = {
         (item.source, item.event_id): (key, item.content_hash, accepted_at)
         for item, key in zip(candidates, keys, strict=True)
