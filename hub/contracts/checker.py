@@ -95,6 +95,7 @@ class MessageChecker:
         self.registry = registry
         self.envelope_schema = load_envelope_schema()
         self._envelope = jsonschema_rs.validator_for(self.envelope_schema, validate_formats=False)
+        self._resolved: dict[tuple[str, str], ContractVersion] = {}
 
     def check(self, event: Any) -> CheckResult:
         if not isinstance(event, dict):
@@ -106,7 +107,25 @@ class MessageChecker:
                 parse_rfc3339(event["time"])
             except ValueError as exc:
                 violations.append(Violation("/time", "time-is-a-date", str(exc)))
-        contract = self._resolve_contract(event, violations)
+        dataschema, event_type = event.get("dataschema"), event.get("type")
+        resolved = (
+            (dataschema, event_type)
+            if isinstance(dataschema, str) and isinstance(event_type, str)
+            else None
+        )
+        contract = self._resolved.get(resolved) if resolved is not None else None
+        if contract is None:
+            before = len(violations)
+            contract = self._resolve_contract(event, violations)
+            if (
+                resolved is not None
+                and contract is not None
+                and len(violations) == before
+                and contract.deprecation is None
+            ):
+                # Judged once per contract version and event type; a deprecated version is
+                # judged every time, since its sunset may pass while the hub runs.
+                self._resolved[resolved] = contract
         data = event.get("data")
         if contract is not None and isinstance(data, dict):
             if contract.validator.is_valid(data):
