@@ -187,6 +187,9 @@ def store_batch(
 
 
 _COLUMNS = ("key", "accepted_at", *PREPARED_COLUMNS)
+if set(_COLUMNS) != {c.name for c in MESSAGES.columns} - {"seq"}:
+    # A column added to the model must be filled here too, not left out of every insert.
+    raise RuntimeError("PREPARED_COLUMNS no longer matches the messages table")
 _ROWS_PER_STATEMENT = 500  # 16 columns x 500 stays under SQLite's 32,766 parameters
 
 
