@@ -7,6 +7,7 @@ inbound flows, so a message is judged the same way wherever it arrives.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from typing import Any
 
@@ -34,6 +35,8 @@ class Violation:
 class CheckResult:
     contract: ContractVersion | None
     violations: tuple[Violation, ...]
+    time: datetime | None = None
+    """The event's ``time``, parsed (in UTC), when it has a valid one."""
 
     @property
     def ok(self) -> bool:
@@ -102,9 +105,10 @@ class MessageChecker:
             return CheckResult(None, (Violation("", "envelope", "a message is a JSON object"),))
         envelope_ok = self._envelope.is_valid(event)
         violations = [] if envelope_ok else _schema_violations(self._envelope, event, "")
+        time = None
         if envelope_ok and "time" in event:
             try:
-                parse_rfc3339(event["time"])
+                time = parse_rfc3339(event["time"])
             except ValueError as exc:
                 violations.append(Violation("/time", "time-is-a-date", str(exc)))
         dataschema, event_type = event.get("dataschema"), event.get("type")
@@ -150,7 +154,7 @@ class MessageChecker:
                     )
             else:
                 violations.extend(_schema_violations(contract.validator, data, "/data"))
-        return CheckResult(contract, tuple(violations))
+        return CheckResult(contract, tuple(violations), time)
 
     def _resolve_contract(
         self, event: dict[str, Any], violations: list[Violation]

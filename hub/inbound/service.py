@@ -234,7 +234,7 @@ class InboundPipeline:
         result = self.checker.check(event)
         violations: tuple[Violation, ...] = result.violations
         if result.ok and result.contract is not None:
-            prepared = prepare(event, result.contract, None)
+            prepared = prepare(event, result.contract, None, result.time)
             too_big = size_violation(result.contract, prepared.size)
             if too_big is None:
                 return RecordOutcome(record, prepared=prepared)

@@ -49,7 +49,7 @@ def check(checker: MessageChecker, event: Any, client_id: str | None) -> Prepare
     result = checker.check(event)
     if not result.ok or result.contract is None:
         raise violation_problem(result.violations)
-    prepared = prepare(event, result.contract, client_id)
+    prepared = prepare(event, result.contract, client_id, result.time)
     too_big = size_violation(result.contract, prepared.size)
     if too_big is not None:
         raise violation_problem([too_big])

@@ -27,7 +27,7 @@ from hub.contracts.registry import ContractVersion
 from hub.deliveries.store import NewMessage, Outbox
 from hub.messages.models import Message
 from hub.store.identifiers import new_ids
-from hub.timestamps import parse_rfc3339, utcnow
+from hub.timestamps import utcnow
 
 _PG_MESSAGE_LOCK = 0x4D534753  # "MSGS"
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
@@ -81,8 +81,12 @@ class Outcome:
 
 
 def prepare(
-    event: dict[str, Any], contract: ContractVersion, client_id: str | None
+    event: dict[str, Any],
+    contract: ContractVersion,
+    client_id: str | None,
+    time: datetime | None,
 ) -> PreparedMessage:
+    """``event``, checked against ``contract``, ready to store; ``time`` as the check parsed it."""
     canonical = orjson.dumps(event, option=orjson.OPT_SORT_KEYS)
     content_hash = hashlib.sha256(canonical).hexdigest()
     source, event_id, event_type = event["source"], event["id"], event["type"]
@@ -94,7 +98,7 @@ def prepare(
         contract.version,
         event["dataschema"],
         event.get("subject"),
-        parse_rfc3339(event["time"]) if "time" in event else None,
+        time,
         event.get("correlationid"),
         event.get("causationid"),
         event.get("traceparent"),
