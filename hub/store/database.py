@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 READ_ONLY_OPTION = "crossdock_read_only"
 
 # The page size of new SQLite files (SQLite's default is 4 KiB). A stored message is about
-# 2 KB (a 5-line reservation), so a 4 KiB page held one row and left the rest empty, and a
-# commit wrote about three WAL pages per message, each a system call: the group committer,
-# not the checking, then limited ingest. 8 KiB pages hold three such rows. A file keeps the
-# page size it was created with; the README (Storage) says how to convert an older one.
+# 2 KB (a 5-line reservation), so a 4 KiB page held one row and left the rest empty, and
+# writing the WAL and checkpointing it took 3.5 write calls per message: the group
+# committer, not the checking, then limited ingest. 8 KiB pages hold three such rows. A file
+# keeps the page size it was created with; the README (Storage) says how to convert one.
 SQLITE_PAGE_SIZE = 8192
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from sqlalchemy import text
@@ -12,7 +13,7 @@ from hub.store.migrate import upgrade
 
 
 def _pragma(path: Path, name: str) -> object:
-    with sqlite3.connect(path) as plain:
+    with closing(sqlite3.connect(path)) as plain:
         return plain.execute(f"PRAGMA {name}").fetchone()[0]
 
 
@@ -29,11 +30,12 @@ def test_a_new_file_gets_the_hub_page_size_in_wal_mode(tmp_path: Path) -> None:
 
 def test_an_existing_file_keeps_its_page_size_and_still_works(tmp_path: Path) -> None:
     path = tmp_path / "older.db"
-    with sqlite3.connect(path) as plain:
+    with closing(sqlite3.connect(path)) as plain:
         plain.execute("PRAGMA page_size=4096")
         plain.execute("PRAGMA journal_mode=WAL")
         plain.execute("CREATE TABLE kept (id INTEGER PRIMARY KEY, note TEXT)")
         plain.execute("INSERT INTO kept (note) VALUES ('before the hub')")
+        plain.commit()
 
     engine = create_hub_engine(f"sqlite:///{path}")
     upgrade(engine)
@@ -43,6 +45,6 @@ def test_an_existing_file_keeps_its_page_size_and_still_works(tmp_path: Path) ->
 
     assert _pragma(path, "page_size") == 4096
     assert _pragma(path, "integrity_check") == "ok"
-    with sqlite3.connect(path) as plain:
+    with closing(sqlite3.connect(path)) as plain:
         notes = [row[0] for row in plain.execute("SELECT note FROM kept ORDER BY id")]
     assert notes == ["before the hub", "after the hub"]
