@@ -190,6 +190,26 @@ def _claimable(now: datetime) -> Any:
     )
 
 
+# Deliveries' own statements are Core on the table, built once: executed through the ORM,
+# an UPDATE of an entity also looked for loaded objects to synchronise (there are none:
+# nothing here loads Delivery objects), which cost more of the committer's GIL time than
+# the statement itself.
+_LEASED = (
+    update(DELIVERIES)
+    .where(DELIVERIES.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        status=IN_FLIGHT,
+        lease_owner=bindparam("worker"),
+        lease_expires_at=bindparam("expires", type_=DELIVERIES.c.lease_expires_at.type),
+        attempts=DELIVERIES.c.attempts + 1,
+        first_attempt_at=func.coalesce(
+            DELIVERIES.c.first_attempt_at,
+            bindparam("now", type_=DELIVERIES.c.first_attempt_at.type),
+        ),
+    )
+)
+
+
 def claim(session: Session, requests: Sequence[ClaimRequest]) -> list[list[Claimed]]:
     """Claim due deliveries for each request, under a lease. One list of claims per request."""
     return [_claim_one(session, request) for request in requests]
@@ -246,16 +266,14 @@ def _claim_one(session: Session, request: ClaimRequest) -> list[Claimed]:
                 opened_until=now + timedelta(seconds=request.lease_seconds),
             )
         )
-    session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(chosen))
-        .values(
-            status=IN_FLIGHT,
-            lease_owner=request.worker,
-            lease_expires_at=now + timedelta(seconds=request.lease_seconds),
-            attempts=Delivery.attempts + 1,
-            first_attempt_at=func.coalesce(Delivery.first_attempt_at, now),
-        )
+    session.connection().execute(
+        _LEASED,
+        {
+            "ids": chosen,
+            "worker": request.worker,
+            "now": now,
+            "expires": now + timedelta(seconds=request.lease_seconds),
+        },
     )
     rows = session.execute(
         select(
@@ -371,27 +389,27 @@ def _attempt_row(result: AttemptResult) -> dict[str, Any]:
 
 
 # One statement shape for every batch (the id list expands at execution), so SQLAlchemy
-# compiles it once. Each delivery's delivered_at is its own: the end of the attempt that
-# delivered it, recorded just before in the same transaction.
+# compiles it once; Core, like _LEASED. Each delivery's delivered_at is its own: the end of
+# the attempt that delivered it, recorded just before in the same transaction.
 _DELIVERED = (
-    update(Delivery)
+    update(DELIVERIES)
     .where(
-        Delivery.id.in_(bindparam("ids", expanding=True)),
-        Delivery.status == IN_FLIGHT,
-        Delivery.lease_owner == bindparam("worker"),
+        DELIVERIES.c.id.in_(bindparam("ids", expanding=True)),
+        DELIVERIES.c.status == IN_FLIGHT,
+        DELIVERIES.c.lease_owner == bindparam("worker"),
     )
     .values(
         status=DELIVERED,
         # The newest attempt: numbers start again at 1 after a replay.
-        delivered_at=select(DeliveryAttempt.finished_at)
-        .where(DeliveryAttempt.delivery_id == Delivery.id)
-        .order_by(DeliveryAttempt.id.desc())
+        delivered_at=select(ATTEMPTS.c.finished_at)
+        .where(ATTEMPTS.c.delivery_id == DELIVERIES.c.id)
+        .order_by(ATTEMPTS.c.id.desc())
         .limit(1)
         .scalar_subquery(),
         lease_owner=None,
         lease_expires_at=None,
     )
-    .returning(Delivery.id)
+    .returning(DELIVERIES.c.id)
 )
 
 
@@ -399,15 +417,14 @@ def _record_successes(
     session: Session, successes: list[tuple[int, AttemptResult]]
 ) -> dict[int, Recorded]:
     # Core, not the ORM: an executemany of plain rows.
-    session.connection().execute(
-        ATTEMPTS.insert(), [_attempt_row(result) for _, result in successes]
-    )
+    connection = session.connection()
+    connection.execute(ATTEMPTS.insert(), [_attempt_row(result) for _, result in successes])
     by_worker: dict[str, list[int]] = {}
     for _, result in successes:
         by_worker.setdefault(result.worker, []).append(result.claimed.id)
     applied: set[int] = set()
     for worker, ids in by_worker.items():
-        applied.update(session.scalars(_DELIVERED, {"ids": ids, "worker": worker}))
+        applied.update(connection.execute(_DELIVERED, {"ids": ids, "worker": worker}).scalars())
     now = max(result.finished_at for _, result in successes)
     for connection_id in sorted({result.claimed.connection_id for _, result in successes}):
         _breaker(session, connection_id, OutcomeClass.SUCCESS, now)
@@ -463,14 +480,19 @@ def _breaker(
             connection.opened_until = now + timedelta(seconds=connection.breaker_cooldown_seconds)
     else:
         # Success, or a permanent failure: the target answered, so it is up.
-        session.execute(
-            update(Connection)
-            .where(
-                Connection.id == connection_id,
-                or_(Connection.consecutive_failures != 0, Connection.breaker_state != "closed"),
-            )
-            .values(consecutive_failures=0, breaker_state="closed", opened_until=None)
-        )
+        session.execute(_BREAKER_CLOSED, {"connection_id": connection_id})
+
+
+# Built once. Through the ORM, unlike the deliveries' statements: a transient failure or a
+# poll in the same transaction may hold this connection's object, which must see the reset.
+_BREAKER_CLOSED = (
+    update(Connection)
+    .where(
+        Connection.id == bindparam("connection_id"),
+        or_(Connection.consecutive_failures != 0, Connection.breaker_state != "closed"),
+    )
+    .values(consecutive_failures=0, breaker_state="closed", opened_until=None)
+)
 
 
 _VOLATILE = re.compile(r"[0-9a-f]{8,}|\d+")
