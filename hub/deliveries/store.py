@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, cast
 
 import orjson
@@ -32,7 +33,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from connectors.sdk import SendOutcome
 from hub.connections.models import Connection
@@ -52,6 +53,8 @@ from hub.timestamps import utcnow
 DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
 ROUTES: Table = Route.__table__  # type: ignore[assignment]
 ATTEMPTS: Table = DeliveryAttempt.__table__  # type: ignore[assignment]
+CONNECTIONS: Table = Connection.__table__  # type: ignore[assignment]
+MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 PENDING, IN_FLIGHT, DELIVERED, DEAD, DISCARDED = (
     "pending",
     "in_flight",
@@ -164,30 +167,93 @@ def _status_in(column: Any, statuses: tuple[str, ...]) -> Any:
     return column.in_(bindparam(None, statuses, expanding=True, literal_execute=True))
 
 
-def _claimable(now: datetime) -> Any:
-    earlier = aliased(Delivery)
+def _claimable() -> Any:
+    deliveries, routes, connections = DELIVERIES.c, ROUTES.c, CONNECTIONS.c
+    now = bindparam("now", type_=deliveries.next_attempt_at.type)
+    earlier = DELIVERIES.alias("earlier").c
     head_of_key = ~exists().where(
         _status_in(earlier.status, (PENDING, IN_FLIGHT, DEAD)),
-        earlier.route_id == Delivery.route_id,
-        earlier.ordering_key == Delivery.ordering_key,
-        earlier.id < Delivery.id,
+        earlier.route_id == deliveries.route_id,
+        earlier.ordering_key == deliveries.ordering_key,
+        earlier.id < deliveries.id,
         or_(
             earlier.status.in_((PENDING, IN_FLIGHT)),
-            and_(earlier.status == DEAD, Route.on_dead_letter == "block"),
+            and_(earlier.status == DEAD, routes.on_dead_letter == "block"),
         ),
     )
     due = or_(
-        and_(Delivery.status == PENDING, Delivery.next_attempt_at <= now),
-        and_(Delivery.status == IN_FLIGHT, Delivery.lease_expires_at < now),  # a crashed worker's
+        and_(deliveries.status == PENDING, deliveries.next_attempt_at <= now),
+        # in flight past its lease: a crashed worker's
+        and_(deliveries.status == IN_FLIGHT, deliveries.lease_expires_at < now),
     )
-    breaker_lets_through = or_(Connection.breaker_state == "closed", Connection.opened_until <= now)
+    breaker_lets_through = or_(
+        connections.breaker_state == "closed", connections.opened_until <= now
+    )
     return and_(
-        _status_in(Delivery.status, (PENDING, IN_FLIGHT)),
+        _status_in(deliveries.status, (PENDING, IN_FLIGHT)),
         due,
-        Route.paused.is_(False),
+        routes.paused.is_(False),
         breaker_lets_through,
         head_of_key,
     )
+
+
+# The claim's statements, built once (Core, like _LEASED): ``now``, ``limit`` and the
+# saturated connections are parameters.
+_CANDIDATES = (
+    select(
+        DELIVERIES.c.id,
+        DELIVERIES.c.connection_id,
+        CONNECTIONS.c.breaker_state,
+        CONNECTIONS.c.concurrency,
+    )
+    .join(ROUTES, ROUTES.c.id == DELIVERIES.c.route_id)
+    .join(CONNECTIONS, CONNECTIONS.c.id == DELIVERIES.c.connection_id)
+    .where(_claimable())
+    .order_by(DELIVERIES.c.id)
+    .limit(bindparam("limit"))
+)
+
+
+@lru_cache(maxsize=4)
+def _candidates(saturated: bool, locking: bool) -> Any:
+    query = _CANDIDATES
+    if saturated:
+        # Saturated connections are left out in SQL, so that one connection's backlog
+        # cannot fill every claim and starve the others.
+        query = query.where(
+            DELIVERIES.c.connection_id.not_in(bindparam("saturated", expanding=True))
+        )
+    if locking:
+        query = query.with_for_update(of=DELIVERIES, skip_locked=True)
+    return query
+
+
+_CLAIMED_ROWS = (
+    select(
+        DELIVERIES.c.id,
+        DELIVERIES.c.route_id,
+        ROUTES.c.name,
+        DELIVERIES.c.connection_id,
+        DELIVERIES.c.message_key,
+        DELIVERIES.c.attempts,
+        DELIVERIES.c.accepted_at,
+        DELIVERIES.c.event_override,
+        MESSAGES.c.event,
+        ROUTES.c.max_attempts,
+        ROUTES.c.initial_delay,
+        ROUTES.c.multiplier,
+        ROUTES.c.max_delay,
+        ROUTES.c.jitter,
+        ROUTES.c.max_age_seconds,
+        ROUTES.c.mapping,
+        ROUTES.c.contract_versions,
+    )
+    .join(ROUTES, ROUTES.c.id == DELIVERIES.c.route_id)
+    .join(MESSAGES, MESSAGES.c.key == DELIVERIES.c.message_key)
+    .where(DELIVERIES.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(DELIVERIES.c.id)
+)
 
 
 # Deliveries' own statements are Core on the table, built once: executed through the ORM,
@@ -217,23 +283,13 @@ def claim(session: Session, requests: Sequence[ClaimRequest]) -> list[list[Claim
 
 def _claim_one(session: Session, request: ClaimRequest) -> list[Claimed]:
     now = utcnow()
-    query = (
-        select(
-            Delivery.id, Delivery.connection_id, Connection.breaker_state, Connection.concurrency
-        )
-        .join(Route, Route.id == Delivery.route_id)
-        .join(Connection, Connection.id == Delivery.connection_id)
-        .where(_claimable(now))
-        .order_by(Delivery.id)
-        .limit(request.limit)
-    )
-    # Saturated connections are left out in SQL, so that one connection's backlog cannot
-    # fill every claim and starve the others.
+    connection = session.connection()
+    postgresql = connection.dialect.name == "postgresql"
+    query = _candidates(bool(request.saturated), locking=postgresql)
+    params: dict[str, Any] = {"now": now, "limit": request.limit}
     if request.saturated:
-        query = query.where(Delivery.connection_id.not_in(request.saturated))
-    postgresql = session.get_bind().dialect.name == "postgresql"
+        params["saturated"] = sorted(request.saturated)
     if postgresql:
-        query = query.with_for_update(of=Delivery, skip_locked=True)
         # The plan must walk the open deliveries in id order and stop at the limit. With
         # stale statistics (a backlog that arrived faster than autovacuum analyses) the
         # planner instead checked the ordering of every open delivery, then sorted them:
@@ -242,7 +298,7 @@ def _claim_one(session: Session, request: ClaimRequest) -> list[Claimed]:
     chosen: list[int] = []
     probing: set[str] = set()
     taken: dict[str, int] = dict(request.in_flight)
-    candidates = session.execute(query).all()
+    candidates = connection.execute(query, params).all()
     if postgresql:
         session.execute(text("SET LOCAL enable_sort = on"))
     for delivery_id, connection_id, breaker_state, concurrency in candidates:
@@ -275,31 +331,7 @@ def _claim_one(session: Session, request: ClaimRequest) -> list[Claimed]:
             "expires": now + timedelta(seconds=request.lease_seconds),
         },
     )
-    rows = session.execute(
-        select(
-            Delivery.id,
-            Delivery.route_id,
-            Route.name,
-            Delivery.connection_id,
-            Delivery.message_key,
-            Delivery.attempts,
-            Delivery.accepted_at,
-            Delivery.event_override,
-            Message.event,
-            Route.max_attempts,
-            Route.initial_delay,
-            Route.multiplier,
-            Route.max_delay,
-            Route.jitter,
-            Route.max_age_seconds,
-            Route.mapping,
-            Route.contract_versions,
-        )
-        .join(Route, Route.id == Delivery.route_id)
-        .join(Message, Message.key == Delivery.message_key)
-        .where(Delivery.id.in_(chosen))
-        .order_by(Delivery.id)
-    )
+    rows = connection.execute(_CLAIMED_ROWS, {"ids": chosen})
     return [
         Claimed(
             id=row.id,
