@@ -198,8 +198,11 @@ def _claimable() -> Any:
     )
 
 
-# The claim's statements, built once (Core, like _LEASED): ``now``, ``limit`` and the
-# saturated connections are parameters.
+# The claim's and the results' statements are Core on the tables, built once, with the
+# time, the limit and the ids as parameters. Executed through the ORM, an UPDATE of an entity
+# also searched the session for loaded objects to synchronise (there are none: nothing here
+# loads Delivery objects), and each claim built its query anew: together a third of the
+# group committer's GIL time, which a worker's event loop then waited for.
 _CANDIDATES = (
     select(
         DELIVERIES.c.id,
@@ -256,10 +259,6 @@ _CLAIMED_ROWS = (
 )
 
 
-# Deliveries' own statements are Core on the table, built once: executed through the ORM,
-# an UPDATE of an entity also looked for loaded objects to synchronise (there are none:
-# nothing here loads Delivery objects), which cost more of the committer's GIL time than
-# the statement itself.
 _LEASED = (
     update(DELIVERIES)
     .where(DELIVERIES.c.id.in_(bindparam("ids", expanding=True)))
@@ -282,6 +281,9 @@ def claim(session: Session, requests: Sequence[ClaimRequest]) -> list[list[Claim
 
 
 def _claim_one(session: Session, request: ClaimRequest) -> list[Claimed]:
+    # Core statements do not autoflush: what an earlier operation of this transaction
+    # changed through the ORM (a breaker opened by a failed attempt) must be seen here.
+    session.flush()
     now = utcnow()
     connection = session.connection()
     postgresql = connection.dialect.name == "postgresql"
@@ -322,7 +324,7 @@ def _claim_one(session: Session, request: ClaimRequest) -> list[Claimed]:
                 opened_until=now + timedelta(seconds=request.lease_seconds),
             )
         )
-    session.connection().execute(
+    connection.execute(
         _LEASED,
         {
             "ids": chosen,
@@ -421,8 +423,8 @@ def _attempt_row(result: AttemptResult) -> dict[str, Any]:
 
 
 # One statement shape for every batch (the id list expands at execution), so SQLAlchemy
-# compiles it once; Core, like _LEASED. Each delivery's delivered_at is its own: the end of
-# the attempt that delivered it, recorded just before in the same transaction.
+# compiles it once (Core, like the claim's). Each delivery's delivered_at is its own: the
+# end of the attempt that delivered it, recorded just before in the same transaction.
 _DELIVERED = (
     update(DELIVERIES)
     .where(
