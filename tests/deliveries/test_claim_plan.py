@@ -3,6 +3,7 @@
 Each test fills ``deliveries`` with a long delivered history and a few open rows, leaves the
 statistics as a fresh burst leaves them (never analysed), runs the real :func:`claim`, and
 asks the database, inside the claim's own transaction, how it executes the claim's query.
+The last test checks what the claim sees of its own transaction's earlier ORM changes.
 """
 
 from __future__ import annotations
@@ -145,3 +146,22 @@ def test_a_claim_walks_open_deliveries_in_order_without_sorting(engine: Engine) 
         assert "Sort" not in plan, plan
     else:
         assert "TEMP B-TREE" not in plan, plan
+
+
+def test_a_breaker_opened_earlier_in_the_transaction_keeps_its_deliveries_unclaimed(
+    engine: Engine,
+) -> None:
+    # The group committer runs several operations in one transaction: a failed attempt may
+    # open a connection's breaker through the ORM (not yet flushed) just before a claim.
+    _fill(engine)
+    with Session(engine) as session, session.begin():
+        connection = session.get(Connection, "con_plan")
+        assert connection is not None
+        connection.breaker_state = "open"
+        connection.opened_until = utcnow() + timedelta(minutes=5)
+        [claimed] = claim(session, [ClaimRequest("worker-breaker", 8, 30.0)])
+    assert claimed == []
+
+    with Session(engine) as session, session.begin():
+        [claimed] = claim(session, [ClaimRequest("worker-breaker", 8, 30.0)])
+    assert claimed == []  # the breaker was committed open: still nothing to claim
