@@ -201,8 +201,8 @@ def _claimable() -> Any:
 # The claim's and the results' statements are Core on the tables, built once, with the
 # time, the limit and the ids as parameters. Executed through the ORM, an UPDATE of an entity
 # also searched the session for loaded objects to synchronise (there are none: nothing here
-# loads Delivery objects), and each claim built its query anew: together a third of the
-# group committer's GIL time, which a worker's event loop then waited for.
+# loads Delivery objects; that path alone was a third of the group committer's GIL time),
+# and each claim built its query anew. A worker's event loop waits for that GIL time.
 _CANDIDATES = (
     select(
         DELIVERIES.c.id,
