@@ -91,6 +91,11 @@ def size_violation(contract: ContractVersion, size: int) -> Violation | None:
     )
 
 
+def _is_event_of(contract: ContractVersion, event_type: str) -> bool:
+    family, _, name = event_type.partition(".")
+    return family == contract.family and name in contract.events
+
+
 class MessageChecker:
     """Validates CloudEvents against the registry. Cheap to call: validators are compiled once."""
 
@@ -126,9 +131,12 @@ class MessageChecker:
                 and contract is not None
                 and len(violations) == before
                 and contract.deprecation is None
+                and _is_event_of(contract, resolved[1])
             ):
                 # Judged once per contract version and event type; a deprecated version is
-                # judged every time, since its sunset may pass while the hub runs.
+                # judged every time, since its sunset may pass while the hub runs. Only the
+                # contracts' own event types are kept, so the cache is as small as the
+                # registry whatever types clients send.
                 self._resolved[resolved] = contract
         data = event.get("data")
         if contract is not None and isinstance(data, dict):

@@ -89,3 +89,15 @@ def test_long_validator_messages_are_shortened() -> None:
     event = _valid("reservation")
     event["data"] = {"x": "y" * 5000}
     assert all(len(v.message) < 400 for v in CHECKER.check(event).violations)
+
+
+def test_the_resolution_cache_keeps_only_the_contracts_own_event_types() -> None:
+    # Clients choose the type; a cache keyed by whatever they send would grow without end.
+    checker = MessageChecker(REGISTRY)
+    valid = _valid("reservation")
+    for number in range(200):
+        event = copy.deepcopy(valid)
+        event["type"] = f"Bogus{number}"  # not <family>.<event>: the envelope refuses it
+        assert "/type" in {v.pointer for v in checker.check(event).violations}
+    assert checker.check(valid).ok
+    assert list(checker._resolved) == [(valid["dataschema"], valid["type"])]
