@@ -214,7 +214,6 @@ def _insert_new(
     to_time = MESSAGES.c.time.type._cached_bind_processor(connection.dialect)
     to_accepted_at = MESSAGES.c.accepted_at.type._cached_bind_processor(connection.dialect)
     at = to_accepted_at(accepted_at) if to_accepted_at is not None else accepted_at
-    placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     inserted = 0
     # Flat parameter tuples: only the two timestamps need the dialect's conversion, and the
     # acceptance time is converted once.
@@ -228,7 +227,7 @@ def _insert_new(
             time = item.values[_TIME]
             if time is not None and to_time is not None:
                 params[len(params) - len(PREPARED_COLUMNS) + _TIME] = to_time(time)
-        result = connection.exec_driver_sql(_multi_row_sql(len(chunk), placeholder), tuple(params))
+        result = connection.exec_driver_sql(_multi_row_sql(len(chunk)), tuple(params))
         inserted += int(result.rowcount)
     return inserted
 
@@ -264,8 +263,9 @@ _UNNEST_SQL = (
 
 
 @lru_cache(maxsize=128)
-def _multi_row_sql(count: int, placeholder: str) -> str:
-    group = "(" + ", ".join([placeholder] * len(_COLUMNS)) + ")"
+def _multi_row_sql(count: int) -> str:
+    # SQLite's placeholders (PostgreSQL takes _UNNEST_SQL).
+    group = "(" + ", ".join(["?"] * len(_COLUMNS)) + ")"
     return (
         f"INSERT INTO messages ({', '.join(_COLUMNS)}) VALUES {', '.join([group] * count)} "
         "ON CONFLICT (source, event_id) DO NOTHING"
